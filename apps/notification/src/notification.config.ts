@@ -1,0 +1,29 @@
+import { type Env, loadServiceConfig, type ServiceConfig } from '@app/platform';
+import { z } from 'zod';
+
+export interface NotificationConfig extends ServiceConfig {
+  mail: {
+    /** e.g. smtp://mailpit:1025 or smtps://user:pass@smtp.example.com:465 */
+    smtpUrl: string;
+    from: string;
+    /** Receives inventory.stock-low alerts. */
+    opsEmail: string;
+  };
+}
+
+export function loadNotificationConfig(env: Env = process.env): NotificationConfig {
+  const { config, env: own } = loadServiceConfig(
+    'notification',
+    env,
+    { port: 3003, schema: 'notification' },
+    z.object({
+      SMTP_URL: z.string().regex(/^smtps?:\/\/\S+$/, 'must be an smtp:// or smtps:// URL'),
+      MAIL_FROM: z.email().default('orders@shop.example'),
+      OPS_EMAIL: z.email().default('ops@shop.example'),
+    }),
+  );
+  return {
+    ...config,
+    mail: { smtpUrl: own.SMTP_URL, from: own.MAIL_FROM, opsEmail: own.OPS_EMAIL },
+  };
+}

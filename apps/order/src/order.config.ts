@@ -1,0 +1,28 @@
+import { type Env, loadServiceConfig, positiveInt, type ServiceConfig } from '@app/platform';
+import { z } from 'zod';
+
+export interface OrderConfig extends ServiceConfig {
+  order: {
+    /** How long `POST /orders` waits for inventory.reserve; also the request's AMQP expiration. */
+    rpcTimeoutMs: number;
+    /** A PENDING order older than this (e.g. its process died mid-request) is rejected. */
+    pendingTimeoutMs: number;
+  };
+}
+
+export function loadOrderConfig(env: Env = process.env): OrderConfig {
+  const { config, env: own } = loadServiceConfig(
+    'order',
+    env,
+    { port: 3001, schema: 'orders' },
+    z.object({
+      RPC_TIMEOUT_MS: positiveInt.default(5_000),
+      PENDING_ORDER_TIMEOUT_MS: positiveInt.default(60_000),
+    }),
+  );
+  return {
+    ...config,
+    messaging: { ...config.messaging, rpcTimeoutMs: own.RPC_TIMEOUT_MS },
+    order: { rpcTimeoutMs: own.RPC_TIMEOUT_MS, pendingTimeoutMs: own.PENDING_ORDER_TIMEOUT_MS },
+  };
+}

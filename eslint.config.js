@@ -1,0 +1,125 @@
+import js from '@eslint/js';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+
+const apps = ['order', 'inventory', 'notification'];
+
+/** Dependency rules (STYLE.md): apps → libs, never app → app; libs never → apps. */
+const boundaries = [
+  ...apps.map((app) => ({
+    files: [`apps/${app}/**/*.ts`],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: apps.filter((a) => a !== app).map((a) => `**/${a}/src/**`),
+              message: 'Apps never import other apps; share through libs/contracts.',
+            },
+            { group: ['**/libs/*/src/**'], message: 'Import libs through their @app/* alias.' },
+          ],
+        },
+      ],
+    },
+  })),
+  {
+    files: ['libs/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/apps/**'], message: 'Libraries never depend on apps.' }] },
+      ],
+    },
+  },
+  {
+    files: ['libs/contracts/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@nestjs/*', 'amqplib', 'amqp-connection-manager', '@app/*'],
+              message: 'Contracts are plain TypeScript + zod: no framework, no transport.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['libs/messaging/**/*.ts'],
+    ignores: ['libs/messaging/src/testing/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@app/platform', '@app/messaging', '@app/messaging/*'],
+              message: 'Inside a lib, import relatively; messaging never depends on platform.',
+            },
+            { group: ['**/apps/**'], message: 'Libraries never depend on apps.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Domain files: business rules only, no transport, no framework wiring.
+    files: ['apps/*/src/**/order.ts', 'apps/*/src/**/reservation.ts', 'apps/*/src/**/email.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                '@nestjs/*',
+                '@app/messaging',
+                '@app/platform',
+                'amqplib',
+                'amqp-connection-manager',
+                'kysely',
+              ],
+              message: 'Domain code knows neither AMQP, Nest nor the database.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+];
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bench/results/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.node } },
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
+      'no-console': 'error',
+    },
+  },
+  ...boundaries,
+  {
+    // Schema-agnostic database code takes Kysely<any>, as Kysely documents for migrations:
+    // it must not depend on today's table types.
+    files: [
+      '**/migrations/**/*.ts',
+      'libs/messaging/src/{outbox,inbox}/**/*.ts',
+      'libs/platform/src/database/*.ts',
+    ],
+    rules: { '@typescript-eslint/no-explicit-any': 'off' },
+  },
+  {
+    files: ['test/**/*.ts', 'tools/**/*.ts', 'bench/**/*.ts', '**/*.spec.ts', '**/*.mjs', '*.js'],
+    rules: { 'no-console': 'off', '@typescript-eslint/no-explicit-any': 'off' },
+  },
+);

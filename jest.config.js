@@ -1,0 +1,40 @@
+// One config, two projects: fast unit specs beside the code, and e2e suites in test/
+// that talk to the real RabbitMQ and PostgreSQL. Run through `node --experimental-vm-modules`
+// because Nest 12 is ESM (see ../shared/TOOLCHAIN.md).
+const swc = [
+  '@swc/jest',
+  {
+    jsc: {
+      target: 'es2023',
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true },
+    },
+    module: { type: 'es6' },
+    sourceMaps: 'inline',
+  },
+];
+
+const shared = {
+  extensionsToTreatAsEsm: ['.ts'],
+  transform: { '^.+\\.ts$': swc },
+  moduleNameMapper: {
+    '^@app/messaging/testing$': '<rootDir>/libs/messaging/src/testing/index.ts',
+    '^@app/(contracts|messaging|platform)$': '<rootDir>/libs/$1/src/index.ts',
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
+  testEnvironment: 'node',
+};
+
+export default {
+  projects: [
+    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,tools}/**/*.spec.ts'] },
+    {
+      ...shared,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+    },
+  ],
+  // e2e suites wait for real outcomes (each wait has its own, shorter bound).
+  testTimeout: 60_000,
+};

@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { Instant, OrderId, OrderItem, RejectionReason, Sku } from '../common.js';
+import { defineEvent } from '../define.js';
+
+const OrderFacts = {
+  orderId: OrderId,
+  customerEmail: z.email(),
+  items: z.array(OrderItem),
+  occurredAt: Instant,
+};
+
+export const OrderCreated = defineEvent('order.created', {
+  version: 1,
+  description: 'An order was accepted and is PENDING its stock reservation.',
+  payload: z.object(OrderFacts),
+});
+
+export const OrderConfirmed = defineEvent('order.confirmed', {
+  version: 1,
+  description: 'Stock was reserved; the order is CONFIRMED.',
+  payload: z.object(OrderFacts),
+});
+
+export const OrderRejected = defineEvent('order.rejected', {
+  version: 1,
+  description: 'The order is REJECTED; inventory releases anything it may hold for it.',
+  payload: z.object({ ...OrderFacts, reason: RejectionReason, skus: z.array(Sku) }),
+});
+
+export const OrderCancelled = defineEvent('order.cancelled', {
+  version: 1,
+  description: 'A CONFIRMED order was CANCELLED by the customer; its stock is released.',
+  payload: z.object(OrderFacts),
+});

@@ -1,0 +1,34 @@
+/** Every default and header name of the messaging layer, in one place. */
+export const Headers = {
+  version: 'x-message-version',
+  /** On RPC requests, whose correlation_id is the per-call id: the request id it belongs to. */
+  requestId: 'x-request-id',
+  attempts: 'x-attempts',
+  deathReason: 'x-death-reason',
+  errorMessage: 'x-error-message',
+  originalQueue: 'x-original-queue',
+  originalRoutingKey: 'x-original-routing-key',
+  originalExchange: 'x-original-exchange',
+  failedAt: 'x-failed-at',
+  service: 'x-service',
+} as const;
+
+export const Defaults = {
+  prefetch: 32,
+  rpcPrefetch: 64,
+  rpcTimeoutMs: 5_000,
+  heartbeatSeconds: 10,
+  reconnectSeconds: 1,
+  /** A publish not confirmed within this time fails loudly instead of waiting forever. */
+  publishTimeoutMs: 10_000,
+  shutdownTimeoutMs: 10_000,
+  connectTimeoutMs: 30_000,
+  immediateRetries: 2,
+  retryDelaysMs: [1_000, 10_000, 60_000],
+  queueType: 'classic',
+  /** Safety net on quorum queues: a message redelivered this often is dead-lettered by the broker. */
+  quorumDeliveryLimit: 20,
+} as const;
+
+export const DIRECT_REPLY_TO = 'amq.rabbitmq.reply-to';
+export const JSON_CONTENT_TYPE = 'application/json';

@@ -1,0 +1,17 @@
+export * from './constants.js';
+export * from './errors.js';
+export * from './decorators.js';
+export * from './messaging.options.js';
+export { MessagingModule } from './messaging.module.js';
+export { MESSAGING_OPTIONS } from './messaging.module-definition.js';
+export { AmqpConnection, redact } from './connection/amqp-connection.js';
+export { MessageContext, type MessageContextData } from './context/message-context.js';
+export { AmqpServer, AMQP_TRANSPORT } from './transport/amqp.server.js';
+export { AmqpClient, type CallOptions, type EventMessage } from './transport/amqp.client.js';
+export { AmqpContext } from './transport/amqp.context.js';
+export * from './topology/names.js';
+export { declareServiceTopology, type ServiceTopology } from './topology/declare.js';
+export type { RpcReply, RpcErrorBody } from './wire/rpc-reply.js';
+export { Outbox, type OutboxOptions } from './outbox/outbox.js';
+export { createOutboxTable, createInboxTable } from './outbox/outbox.migration.js';
+export { claimMessage } from './inbox/inbox.js';

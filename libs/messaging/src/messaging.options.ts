@@ -1,0 +1,52 @@
+import { Defaults } from './constants.js';
+
+export type QueueType = 'classic' | 'quorum';
+
+export interface RetryOptions {
+  /** Extra in-process attempts right after a failure, before the delayed tiers. */
+  immediate: number;
+  /** One delay queue per entry; a message goes through them in order, then to the DLQ. */
+  delaysMs: readonly number[];
+}
+
+export interface MessagingModuleOptions {
+  /** One URL or a list of cluster nodes (`amqp://` or `amqps://`, vhost in the path). */
+  urls: string | readonly string[];
+  /** The owning service: it names the service's queues and goes out as `app_id`. */
+  service: string;
+  /** Unacked deliveries per event consumer. */
+  prefetch?: number;
+  /** Unacked deliveries per RPC consumer. */
+  rpcPrefetch?: number;
+  /** Default RPC timeout; also the request's AMQP `expiration`. */
+  rpcTimeoutMs?: number;
+  retry?: Partial<RetryOptions>;
+  queueType?: QueueType;
+  shutdownTimeoutMs?: number;
+  /** How long start-up waits for the broker before failing. */
+  connectTimeoutMs?: number;
+  heartbeatSeconds?: number;
+}
+
+export type ResolvedMessagingOptions = Required<Omit<MessagingModuleOptions, 'urls' | 'retry'>> & {
+  urls: readonly string[];
+  retry: RetryOptions;
+};
+
+export function resolveMessagingOptions(options: MessagingModuleOptions): ResolvedMessagingOptions {
+  return {
+    urls: typeof options.urls === 'string' ? [options.urls] : options.urls,
+    service: options.service,
+    prefetch: options.prefetch ?? Defaults.prefetch,
+    rpcPrefetch: options.rpcPrefetch ?? Defaults.rpcPrefetch,
+    rpcTimeoutMs: options.rpcTimeoutMs ?? Defaults.rpcTimeoutMs,
+    queueType: options.queueType ?? Defaults.queueType,
+    shutdownTimeoutMs: options.shutdownTimeoutMs ?? Defaults.shutdownTimeoutMs,
+    connectTimeoutMs: options.connectTimeoutMs ?? Defaults.connectTimeoutMs,
+    heartbeatSeconds: options.heartbeatSeconds ?? Defaults.heartbeatSeconds,
+    retry: {
+      immediate: options.retry?.immediate ?? Defaults.immediateRetries,
+      delaysMs: options.retry?.delaysMs ?? Defaults.retryDelaysMs,
+    },
+  };
+}

@@ -1,0 +1,126 @@
+import { Logger } from '@nestjs/common';
+import type { ConfirmChannel, ConsumeMessage, MessageProperties, Options } from 'amqplib';
+import { Headers } from '../constants.js';
+import { describeError, PermanentError } from '../errors.js';
+import type { RetryOptions } from '../messaging.options.js';
+import { deadLetterQueue, retryQueue } from '../topology/names.js';
+import { publishConfirmed } from '../wire/confirm.js';
+import type { IncomingMeta } from '../wire/properties.js';
+
+/** Why a message left its work queue; the `x-death-reason` header of a dead letter. */
+export type DeathReason =
+  'malformed' | 'unknown-type' | 'invalid' | 'rejected' | 'retries-exhausted' | 'no-reply-to';
+
+/**
+ * Moves a failed delivery to its next retry tier or to the dead-letter queue, and acks the
+ * original only after the broker confirmed the copy: a message is never in neither place.
+ */
+export class FailureHandler {
+  private readonly logger = new Logger(FailureHandler.name);
+
+  constructor(
+    private readonly service: string,
+    private readonly workQueue: string,
+    private readonly retry: RetryOptions,
+  ) {}
+
+  /** A handler threw after its immediate tries: schedule a delayed retry or give up. */
+  async handlerFailed(
+    ch: ConfirmChannel,
+    msg: ConsumeMessage,
+    meta: IncomingMeta,
+    error: unknown,
+  ): Promise<void> {
+    if (error instanceof PermanentError) {
+      return this.deadLetter(ch, msg, meta, 'rejected', error);
+    }
+    const round = meta.attempts; // failed deliveries before this one
+    const delayMs = this.retry.delaysMs[round];
+    if (delayMs === undefined) {
+      return this.deadLetter(ch, msg, meta, 'retries-exhausted', error);
+    }
+    const queue = retryQueue(this.workQueue, delayMs);
+    this.logger.warn(
+      `${meta.type} ${meta.messageId} failed (attempt ${round + 1}), retrying in ${delayMs} ms: ${describeError(error)}`,
+    );
+    await this.move(ch, msg, queue, {
+      [Headers.attempts]: round + 1,
+      [Headers.errorMessage]: truncate(describeError(error)),
+      ...this.origin(msg, meta),
+    });
+  }
+
+  async deadLetter(
+    ch: ConfirmChannel,
+    msg: ConsumeMessage,
+    meta: IncomingMeta,
+    reason: DeathReason,
+    error: unknown,
+  ): Promise<void> {
+    this.logger.error(
+      `${meta.type ?? '(no type)'} ${meta.messageId ?? '(no id)'} dead-lettered (${reason}): ${describeError(error)}`,
+    );
+    await this.move(ch, msg, deadLetterQueue(this.service), {
+      [Headers.deathReason]: reason,
+      [Headers.errorMessage]: truncate(describeError(error)),
+      [Headers.attempts]:
+        reason === 'retries-exhausted' || reason === 'rejected' ? meta.attempts + 1 : meta.attempts,
+      [Headers.failedAt]: new Date().toISOString(),
+      [Headers.service]: this.service,
+      ...this.origin(msg, meta),
+    });
+  }
+
+  private async move(
+    ch: ConfirmChannel,
+    msg: ConsumeMessage,
+    queue: string,
+    headers: Record<string, unknown>,
+  ): Promise<void> {
+    try {
+      await publishConfirmed(ch, '', queue, msg.content, copyProperties(msg.properties, headers));
+      ch.ack(msg);
+    } catch (error) {
+      // Not moved: leave it to the broker. A closed channel redelivers it; a nack'ed copy is requeued.
+      this.logger.error(`could not move message to ${queue}: ${describeError(error)}`);
+      safely(() => ch.nack(msg, false, true));
+    }
+  }
+
+  /** The first failure records where the message came from; later hops keep that. */
+  private origin(msg: ConsumeMessage, meta: IncomingMeta): Record<string, unknown> {
+    if (meta.headers[Headers.originalQueue] !== undefined) return {};
+    return {
+      [Headers.originalQueue]: this.workQueue,
+      [Headers.originalExchange]: msg.fields.exchange,
+      [Headers.originalRoutingKey]: msg.fields.routingKey,
+    };
+  }
+}
+
+function copyProperties(p: MessageProperties, headers: Record<string, unknown>): Options.Publish {
+  return {
+    contentType: p.contentType,
+    contentEncoding: p.contentEncoding,
+    messageId: p.messageId,
+    correlationId: p.correlationId,
+    type: p.type,
+    timestamp: p.timestamp,
+    appId: p.appId,
+    userId: undefined, // the broker checks user_id against the publishing user
+    persistent: true,
+    headers: { ...p.headers, ...headers },
+  };
+}
+
+function truncate(text: string, max = 1_000): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+function safely(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    // the channel is gone; the broker requeues what it delivered on it
+  }
+}

@@ -1,0 +1,104 @@
+import amqplib, { type ChannelModel, type ConfirmChannel, type Options } from 'amqplib';
+import type { EventContract, PayloadOf } from '@app/contracts';
+import { EVENTS_EXCHANGE } from '../topology/names.js';
+import { waitFor } from './wait-for.js';
+
+export interface CapturedMessage {
+  routingKey: string;
+  type: string | undefined;
+  messageId: string | undefined;
+  correlationId: string | undefined;
+  headers: Record<string, unknown>;
+  body: unknown;
+}
+
+/**
+ * A test's own view of the broker, in plain amqplib (so it also proves the wire format):
+ * captures every event on the `events` exchange and publishes raw messages.
+ */
+export class EventProbe {
+  readonly received: CapturedMessage[] = [];
+  private readonly taken = new Set<CapturedMessage>();
+
+  private constructor(
+    private readonly connection: ChannelModel,
+    private readonly channel: ConfirmChannel,
+  ) {}
+
+  static async start(url: string, bindingKeys: readonly string[] = ['#']): Promise<EventProbe> {
+    const connection = await amqplib.connect(url);
+    const channel = await connection.createConfirmChannel();
+    const probe = new EventProbe(connection, channel);
+    await channel.assertExchange(EVENTS_EXCHANGE, 'topic', { durable: true });
+    const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true });
+    for (const key of bindingKeys) await channel.bindQueue(queue, EVENTS_EXCHANGE, key);
+    await channel.consume(
+      queue,
+      (msg) => {
+        if (!msg) return;
+        let body: unknown;
+        try {
+          body = JSON.parse(msg.content.toString());
+        } catch {
+          body = msg.content.toString();
+        }
+        probe.received.push({
+          routingKey: msg.fields.routingKey,
+          type: msg.properties.type as string | undefined,
+          messageId: msg.properties.messageId as string | undefined,
+          correlationId: msg.properties.correlationId as string | undefined,
+          headers: (msg.properties.headers ?? {}) as Record<string, unknown>,
+          body,
+        });
+      },
+      { noAck: true },
+    );
+    return probe;
+  }
+
+  /** The next not-yet-taken event of this contract that matches `where`, waiting for it. */
+  async next<C extends EventContract>(
+    contract: C,
+    {
+      where = () => true,
+      timeoutMs = 10_000,
+    }: { where?: (payload: PayloadOf<C>) => boolean; timeoutMs?: number } = {},
+  ): Promise<CapturedMessage & { body: PayloadOf<C> }> {
+    const found = await waitFor(
+      `event ${contract.name}`,
+      () =>
+        this.received.find(
+          (m) => !this.taken.has(m) && m.type === contract.name && where(m.body as PayloadOf<C>),
+        ),
+      { timeoutMs },
+    );
+    this.taken.add(found);
+    return found as CapturedMessage & { body: PayloadOf<C> };
+  }
+
+  all<C extends EventContract>(
+    contract: C,
+    where: (payload: PayloadOf<C>) => boolean = () => true,
+  ) {
+    return this.received.filter((m) => m.type === contract.name && where(m.body as PayloadOf<C>));
+  }
+
+  /** Publishes raw bytes (or JSON) and waits for the broker's confirm. */
+  async publish(
+    exchange: string,
+    routingKey: string,
+    body: Buffer | unknown,
+    options: Options.Publish = {},
+  ) {
+    const content = Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
+    await new Promise<void>((resolve, reject) =>
+      this.channel.publish(exchange, routingKey, content, options, (err) =>
+        err ? reject(err) : resolve(),
+      ),
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.connection.close().catch(() => undefined);
+  }
+}

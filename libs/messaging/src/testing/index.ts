@@ -1,0 +1,3 @@
+export { waitFor } from './wait-for.js';
+export { RabbitAdmin, withVhost, type QueueInfo } from './rabbit-admin.js';
+export { EventProbe, type CapturedMessage } from './event-probe.js';

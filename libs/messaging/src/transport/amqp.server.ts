@@ -1,0 +1,314 @@
+import { Logger } from '@nestjs/common';
+import { type CustomTransportStrategy, type MessageHandler, Server } from '@nestjs/microservices';
+import type { ChannelWrapper } from 'amqp-connection-manager';
+import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
+import { lastValueFrom } from 'rxjs';
+import { inboundSchema, type MessageContract } from '@app/contracts';
+import { type AmqpConnection } from '../connection/amqp-connection.js';
+import { MessageContext } from '../context/message-context.js';
+import {
+  ContractViolationError,
+  describeError,
+  PermanentError,
+  toFieldIssues,
+  toRpcErrorBody,
+} from '../errors.js';
+import type { ResolvedMessagingOptions } from '../messaging.options.js';
+import { FailureHandler } from '../retry/failure-handler.js';
+import { declareServiceTopology } from '../topology/declare.js';
+import { eventsQueue, rpcQueue } from '../topology/names.js';
+import {
+  decodeJson,
+  encodeJson,
+  type IncomingMeta,
+  publishProperties,
+  readMeta,
+} from '../wire/properties.js';
+import type { RpcReply } from '../wire/rpc-reply.js';
+import { AmqpContext } from './amqp.context.js';
+import { InFlight } from './in-flight.js';
+
+export const AMQP_TRANSPORT = Symbol('AMQP');
+
+interface ActiveConsumer {
+  channel: ConfirmChannel;
+  consumerTag: string;
+}
+
+/**
+ * The Nest transport strategy: consumes `<service>.rpc` for `@MessagePattern` handlers and
+ * `<service>.events` (bound to each `@EventPattern`) with manual acks and bounded prefetch.
+ * Validation, acks, retries and dead-lettering live here so handlers stay a line or two.
+ */
+export class AmqpServer extends Server implements CustomTransportStrategy {
+  override readonly transportId = AMQP_TRANSPORT;
+  protected override readonly logger = new Logger(AmqpServer.name);
+  private readonly wrappers: ChannelWrapper[] = [];
+  private readonly consumers = new Map<string, ActiveConsumer>();
+  private readonly inFlight = new InFlight();
+  private readonly failures: FailureHandler;
+  private closing = false;
+
+  constructor(
+    private readonly connection: AmqpConnection,
+    private readonly options: ResolvedMessagingOptions,
+  ) {
+    super();
+    this.failures = new FailureHandler(
+      options.service,
+      eventsQueue(options.service),
+      options.retry,
+    );
+  }
+
+  async listen(callback: (error?: unknown) => void): Promise<void> {
+    try {
+      await this.start();
+      callback();
+    } catch (error) {
+      callback(error);
+    }
+  }
+
+  private async start(): Promise<void> {
+    const rpcPatterns = this.patterns(false);
+    const eventPatterns = this.patterns(true);
+    const topology = {
+      service: this.options.service,
+      queueType: this.options.queueType,
+      rpc: rpcPatterns.length > 0,
+      eventBindings: eventPatterns,
+      retryDelaysMs: this.options.retry.delaysMs,
+    };
+    await this.connection.waitForConnect(this.options.connectTimeoutMs);
+    const ready: Promise<void>[] = [];
+    if (topology.rpc) {
+      ready.push(
+        this.consume(
+          `${this.options.service}-rpc`,
+          rpcQueue(this.options.service),
+          this.options.rpcPrefetch,
+          (ch) => declareServiceTopology(ch, topology),
+          (ch, msg) => this.onRequest(ch, msg),
+        ),
+      );
+    }
+    if (eventPatterns.length > 0) {
+      ready.push(
+        this.consume(
+          `${this.options.service}-events`,
+          eventsQueue(this.options.service),
+          this.options.prefetch,
+          (ch) => declareServiceTopology(ch, topology),
+          (ch, msg) => this.onEvent(ch, msg),
+        ),
+      );
+    }
+    await Promise.all(ready);
+    this.logger.log(
+      `Consuming as "${this.options.service}": ${rpcPatterns.length} RPC handler(s), events [${eventPatterns.join(', ')}]`,
+    );
+  }
+
+  private patterns(events: boolean): string[] {
+    return [...this.messageHandlers.entries()]
+      .filter(([, handler]) => handler.isEventHandler === events)
+      .map(([pattern]) => pattern);
+  }
+
+  /** One channel per consumer, so RPC and events have their own prefetch and flow. */
+  private async consume(
+    name: string,
+    queue: string,
+    prefetch: number,
+    declare: (ch: ConfirmChannel) => Promise<void>,
+    onMessage: (ch: ConfirmChannel, msg: ConsumeMessage) => Promise<void>,
+  ): Promise<void> {
+    const wrapper = this.connection.createChannel({
+      name,
+      confirm: true,
+      // Runs on every (re)connect: re-declares topology and resumes the consumer.
+      setup: async (ch: ConfirmChannel) => {
+        if (this.closing) return;
+        await declare(ch);
+        await ch.prefetch(prefetch);
+        const { consumerTag } = await ch.consume(queue, (msg) => {
+          if (msg === null) {
+            this.logger.error(`Consumer of ${queue} was cancelled by the broker`);
+            return;
+          }
+          this.inFlight.track(
+            onMessage(ch, msg).catch((err) =>
+              this.logger.error(`Unexpected failure consuming ${queue}: ${describeError(err)}`),
+            ),
+          );
+        });
+        this.consumers.set(name, { channel: ch, consumerTag });
+      },
+    });
+    wrapper.on('error', (err: Error) => this.logger.error(`Channel ${name}: ${err.message}`));
+    this.wrappers.push(wrapper);
+    await wrapper.waitForConnect();
+  }
+
+  private async onEvent(ch: ConfirmChannel, msg: ConsumeMessage): Promise<void> {
+    const meta = readMeta(msg);
+    const decoded = decodeJson(msg.content);
+    if (!decoded.ok) return this.failures.deadLetter(ch, msg, meta, 'malformed', decoded.error);
+    const handler = meta.type ? this.messageHandlers.get(meta.type) : undefined;
+    if (!handler?.isEventHandler) {
+      return this.failures.deadLetter(
+        ch,
+        msg,
+        meta,
+        'unknown-type',
+        `no handler for "${meta.type}"`,
+      );
+    }
+    let payload: unknown;
+    try {
+      payload = this.validate(handler, meta.type!, decoded.value);
+    } catch (error) {
+      return this.failures.deadLetter(ch, msg, meta, 'invalid', error);
+    }
+    try {
+      await this.invokeWithImmediateRetries(
+        handler,
+        payload,
+        new AmqpContext([msg, ch, meta]),
+        meta,
+      );
+    } catch (error) {
+      return this.failures.handlerFailed(ch, msg, meta, error);
+    }
+    safeAck(ch, msg);
+  }
+
+  private async onRequest(ch: ConfirmChannel, msg: ConsumeMessage): Promise<void> {
+    const meta = readMeta(msg);
+    if (!meta.replyTo) {
+      return this.failures.deadLetter(ch, msg, meta, 'no-reply-to', 'RPC request without reply_to');
+    }
+    const reply = await this.answer(ch, msg, meta);
+    try {
+      ch.publish('', meta.replyTo, encodeJson(reply), {
+        ...publishProperties(
+          {
+            type: `${meta.type ?? 'unknown'}.reply`,
+            version: meta.version ?? 1,
+            correlationId: meta.correlationId,
+          },
+          this.options.service,
+        ),
+        persistent: false,
+      });
+    } catch (error) {
+      this.logger.error(
+        `Could not reply to ${meta.type} ${meta.correlationId}: ${describeError(error)}`,
+      );
+    }
+    // RPCs are not retried by the server: the caller owns the timeout and decides.
+    safeAck(ch, msg);
+  }
+
+  private async answer(
+    ch: ConfirmChannel,
+    msg: ConsumeMessage,
+    meta: IncomingMeta,
+  ): Promise<RpcReply> {
+    const decoded = decodeJson(msg.content);
+    if (!decoded.ok) return fail('BAD_REQUEST', decoded.error);
+    const handler = meta.type ? this.messageHandlers.get(meta.type) : undefined;
+    if (!handler || handler.isEventHandler) {
+      return fail(
+        'UNKNOWN_MESSAGE',
+        `${this.options.service} has no RPC handler for "${meta.type}"`,
+      );
+    }
+    try {
+      const payload = this.validate(handler, meta.type!, decoded.value);
+      const data = await this.invoke(handler, payload, new AmqpContext([msg, ch, meta]), meta);
+      return { ok: true, data: data ?? null };
+    } catch (error) {
+      if (!(error instanceof PermanentError)) {
+        this.logger.error(`${meta.type} ${meta.correlationId} failed: ${describeError(error)}`);
+      }
+      return { ok: false, error: toRpcErrorBody(error) };
+    }
+  }
+
+  private validate(handler: MessageHandler, type: string, value: unknown): unknown {
+    const contract = handler.extras?.contract as MessageContract | undefined;
+    if (!contract) return value;
+    const result = inboundSchema(contract).safeParse(value);
+    if (!result.success) throw new ContractViolationError(type, toFieldIssues(result.error));
+    return result.data;
+  }
+
+  private async invokeWithImmediateRetries(
+    handler: MessageHandler,
+    payload: unknown,
+    ctx: AmqpContext,
+    meta: IncomingMeta,
+  ): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.invoke(handler, payload, ctx, meta);
+        return;
+      } catch (error) {
+        if (error instanceof PermanentError || attempt >= this.options.retry.immediate) throw error;
+      }
+    }
+  }
+
+  private invoke(
+    handler: MessageHandler,
+    payload: unknown,
+    ctx: AmqpContext,
+    meta: IncomingMeta,
+  ): Promise<unknown> {
+    const correlationId = meta.requestId ?? meta.messageId ?? 'none';
+    return MessageContext.run({ correlationId }, async () =>
+      lastValueFrom(this.transformToObservable(await handler(payload, ctx)), {
+        defaultValue: undefined,
+      }),
+    );
+  }
+
+  /** Stop taking work, let in-flight handlers finish (bounded), then close the channels. */
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all(
+      [...this.consumers.values()].map(({ channel, consumerTag }) =>
+        channel.cancel(consumerTag).catch(() => undefined),
+      ),
+    );
+    const drained = await this.inFlight.drain(this.options.shutdownTimeoutMs);
+    if (!drained) {
+      this.logger.warn(
+        `${this.inFlight.size} handler(s) still running after ${this.options.shutdownTimeoutMs} ms; their messages will be redelivered`,
+      );
+    }
+    await Promise.all(this.wrappers.map((w) => w.close().catch(() => undefined)));
+  }
+
+  on(): never {
+    throw new Error('AmqpServer does not emit events; use AmqpConnection for broker status');
+  }
+
+  unwrap<T>(): T {
+    return this.connection as T;
+  }
+}
+
+function fail(code: string, message: string): RpcReply {
+  return { ok: false, error: { code, message } };
+}
+
+function safeAck(ch: ConfirmChannel, msg: ConsumeMessage): void {
+  try {
+    ch.ack(msg);
+  } catch {
+    // The channel closed under us; the broker redelivers the message on reconnect.
+  }
+}

@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto';
+import type { ConsumeMessage, Options } from 'amqplib';
+import { Headers, JSON_CONTENT_TYPE } from '../constants.js';
+
+/** What every message carries besides its body (docs/messaging.md, "Properties"). */
+export interface OutgoingMeta {
+  type: string;
+  version: number;
+  messageId?: string;
+  correlationId?: string;
+  headers?: Record<string, unknown>;
+}
+
+export function publishProperties(
+  meta: OutgoingMeta,
+  appId: string,
+  extra: Options.Publish = {},
+): Options.Publish {
+  return {
+    contentType: JSON_CONTENT_TYPE,
+    messageId: meta.messageId ?? randomUUID(),
+    type: meta.type,
+    // AMQP timestamps are whole seconds since the epoch.
+    timestamp: Math.floor(Date.now() / 1000),
+    correlationId: meta.correlationId,
+    appId,
+    headers: { ...meta.headers, [Headers.version]: meta.version },
+    ...extra,
+  };
+}
+
+export interface IncomingMeta {
+  messageId: string | undefined;
+  type: string | undefined;
+  version: number | undefined;
+  correlationId: string | undefined;
+  /** The originating request's id: `x-request-id` on RPC requests, else `correlation_id`. */
+  requestId: string | undefined;
+  replyTo: string | undefined;
+  attempts: number;
+  headers: Record<string, unknown>;
+}
+
+export function readMeta(msg: ConsumeMessage): IncomingMeta {
+  const p = msg.properties;
+  const headers = (p.headers ?? {}) as Record<string, unknown>;
+  return {
+    messageId: optionalString(p.messageId),
+    // Events are routed by name, so a bare publisher that sets no `type` still works.
+    type: optionalString(p.type) ?? (msg.fields.exchange ? msg.fields.routingKey : undefined),
+    version: optionalNumber(headers[Headers.version]),
+    correlationId: optionalString(p.correlationId),
+    requestId: optionalString(headers[Headers.requestId]) ?? optionalString(p.correlationId),
+    replyTo: optionalString(p.replyTo),
+    attempts: optionalNumber(headers[Headers.attempts]) ?? 0,
+    headers,
+  };
+}
+
+export function encodeJson(value: unknown): Buffer {
+  return Buffer.from(JSON.stringify(value ?? null));
+}
+
+export type Decoded = { ok: true; value: unknown } | { ok: false; error: string };
+
+export function decodeJson(content: Buffer): Decoded {
+  try {
+    return { ok: true, value: JSON.parse(content.toString('utf8')) };
+  } catch (error) {
+    return { ok: false, error: `body is not JSON: ${(error as Error).message}` };
+  }
+}
+
+function optionalString(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
+function optionalNumber(value: unknown): number | undefined {
+  const n = typeof value === 'string' ? Number(value) : value;
+  return typeof n === 'number' && Number.isFinite(n) ? n : undefined;
+}

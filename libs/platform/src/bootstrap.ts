@@ -1,0 +1,84 @@
+import { existsSync } from 'node:fs';
+import {
+  ConsoleLogger,
+  type DynamicModule,
+  type INestApplication,
+  Logger,
+  type LogLevel,
+} from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { AmqpServer } from '@app/messaging';
+import { ConfigValidationError, type Env } from './config/env.js';
+import type { ServiceConfig } from './config/service-config.js';
+import { correlationMiddleware } from './http/correlation.middleware.js';
+import { DomainErrorFilter } from './http/domain-error.filter.js';
+
+const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+
+export interface ServiceAppOptions {
+  /** HTTP status for each domain error code the app's API can raise. */
+  errorStatus?: Readonly<Record<string, number>>;
+}
+
+/**
+ * Builds a service the same way in `main.ts` and in e2e tests: HTTP API plus the AMQP
+ * transport strategy, correlation ids, domain-error mapping. Does not listen yet.
+ */
+export async function createServiceApp(
+  module: DynamicModule,
+  config: ServiceConfig,
+  options: ServiceAppOptions = {},
+): Promise<INestApplication> {
+  const logger = new ConsoleLogger({
+    prefix: config.service,
+    json: config.log.format === 'json',
+    logLevels: LEVELS.slice(0, LEVELS.indexOf(config.log.level) + 1),
+  });
+  const app = await NestFactory.create(module, { logger });
+  app.use(correlationMiddleware);
+  app.useGlobalFilters(new DomainErrorFilter(options.errorStatus ?? {}));
+  // inheritAppConfig: message handlers get the same global filter (see DomainErrorFilter).
+  app.connectMicroservice({ strategy: app.get(AmqpServer) }, { inheritAppConfig: true });
+  await app.startAllMicroservices();
+  return app;
+}
+
+export interface ServiceDefinition<C extends ServiceConfig> {
+  loadConfig: (env: Env) => C;
+  module: (config: C) => DynamicModule;
+  errorStatus?: Readonly<Record<string, number>>;
+}
+
+/**
+ * `main.ts`: read `.env` if present, validate the config (exit 1 naming every bad variable),
+ * build, listen, and shut down cleanly on SIGTERM/SIGINT with exit code 0.
+ */
+export async function runService<C extends ServiceConfig>(
+  definition: ServiceDefinition<C>,
+): Promise<void> {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  let config: C;
+  try {
+    config = definition.loadConfig(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigValidationError)) throw error;
+    process.stderr.write(`${error.message}\nSee .env.example for every variable.\n`);
+    process.exit(1);
+  }
+  const app = await createServiceApp(definition.module(config), config, definition);
+  await app.listen(config.http.port, config.http.host);
+  const logger = new Logger('Bootstrap');
+  logger.log(`${config.service} listening on http://${config.http.host}:${config.http.port}`);
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      logger.log(`${signal}: stopping consumers, draining in-flight work`);
+      app.close().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error(`Shutdown failed: ${String(error)}`);
+          process.exit(1);
+        },
+      );
+    });
+  }
+}

@@ -1,0 +1,76 @@
+import type { MessagingModuleOptions, QueueType } from '@app/messaging';
+import { z } from 'zod';
+import {
+  amqpUrls,
+  flag,
+  type Env,
+  parseEnvParts,
+  port,
+  positiveInt,
+  postgresUrl,
+  schemaName,
+} from './env.js';
+
+/** Variables every service reads; each app extends this with its own (see .env.example). */
+export const serviceEnv = {
+  RABBITMQ_URL: amqpUrls,
+  DATABASE_URL: postgresUrl,
+  HTTP_HOST: z.string().default('0.0.0.0'),
+  LOG_FORMAT: z.enum(['json', 'pretty']).default('pretty'),
+  LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
+  DB_MIGRATE_ON_START: flag.default(true),
+  RABBITMQ_PREFETCH: positiveInt.default(32),
+  RABBITMQ_QUEUE_TYPE: z.enum(['classic', 'quorum']).default('classic'),
+  RETRY_IMMEDIATE: z.coerce.number().int().min(0).max(10).default(2),
+  RETRY_DELAYS_MS: z
+    .string()
+    .regex(/^\d+(,\d+)*$/, 'must be comma-separated milliseconds, e.g. 1000,10000,60000')
+    .default('1000,10000,60000')
+    .transform((v) => v.split(',').map(Number)),
+  SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
+};
+
+export interface ServiceConfig {
+  service: string;
+  http: { host: string; port: number };
+  database: { url: string; schema: string; migrateOnStart: boolean };
+  messaging: MessagingModuleOptions;
+  log: { format: 'json' | 'pretty'; level: 'error' | 'warn' | 'log' | 'debug' | 'verbose' };
+}
+
+/**
+ * Parses `env` against the common variables plus the service's own (`extra`) and maps the
+ * common part. `defaults` gives each service its own port and schema.
+ */
+export function loadServiceConfig<E extends z.ZodObject>(
+  service: string,
+  env: Env,
+  defaults: { port: number; schema: string },
+  extra: E,
+): { config: ServiceConfig; env: z.infer<E> } {
+  const common = z.object({
+    ...serviceEnv,
+    HTTP_PORT: port.default(defaults.port),
+    DATABASE_SCHEMA: schemaName.default(defaults.schema),
+  });
+  const [parsed, own] = parseEnvParts(env, common, extra);
+  const config: ServiceConfig = {
+    service,
+    http: { host: parsed.HTTP_HOST, port: parsed.HTTP_PORT },
+    database: {
+      url: parsed.DATABASE_URL,
+      schema: parsed.DATABASE_SCHEMA,
+      migrateOnStart: parsed.DB_MIGRATE_ON_START,
+    },
+    messaging: {
+      urls: parsed.RABBITMQ_URL,
+      service,
+      prefetch: parsed.RABBITMQ_PREFETCH,
+      queueType: parsed.RABBITMQ_QUEUE_TYPE as QueueType,
+      retry: { immediate: parsed.RETRY_IMMEDIATE, delaysMs: parsed.RETRY_DELAYS_MS },
+      shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS,
+    },
+    log: { format: parsed.LOG_FORMAT, level: parsed.LOG_LEVEL },
+  };
+  return { config, env: own };
+}

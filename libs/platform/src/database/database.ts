@@ -1,0 +1,53 @@
+import { Logger } from '@nestjs/common';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import { type Migration, Migrator } from 'kysely/migration';
+import pg from 'pg';
+
+export interface DatabaseOptions {
+  url: string;
+  /** The service's own schema: every unqualified table name resolves there. */
+  schema: string;
+  migrations: Record<string, Migration>;
+  migrateOnStart: boolean;
+  poolSize?: number;
+}
+
+// bigint columns (bigserial ids, counts) come back as strings; keep them exact.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => v);
+
+export function createDatabase<DB>(
+  options: Pick<DatabaseOptions, 'url' | 'schema' | 'poolSize'>,
+): Kysely<DB> {
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize ?? 10,
+    // search_path makes the service schema the default for every query and migration.
+    options: `-c search_path=${options.schema}`,
+  });
+  return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/** Creates the schema if needed and applies every pending migration, in name order. */
+export async function migrateToLatest(
+  db: Kysely<any>,
+  schema: string,
+  migrations: Record<string, Migration>,
+): Promise<string[]> {
+  await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations },
+    migrationTableSchema: schema,
+  });
+  const { error, results = [] } = await migrator.migrateToLatest();
+  const failed = results.find((r) => r.status === 'Error');
+  if (error || failed) {
+    throw new Error(
+      `Migration ${failed?.migrationName ?? ''} of schema "${schema}" failed: ${(error as Error | undefined)?.message ?? 'see above'}`,
+    );
+  }
+  const applied = results.filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  if (applied.length > 0)
+    new Logger('Migrations').log(`Applied to "${schema}": ${applied.join(', ')}`);
+  return applied;
+}

@@ -1,0 +1,15 @@
+export * from './config/env.js';
+export * from './config/service-config.js';
+export * from './database/database.js';
+export { DatabaseModule, DATABASE } from './database/database.module.js';
+export { HealthModule } from './health/health.module.js';
+export { ZodValidationPipe } from './http/zod-validation.pipe.js';
+export { correlationMiddleware } from './http/correlation.middleware.js';
+export { DomainErrorFilter } from './http/domain-error.filter.js';
+export {
+  createServiceApp,
+  runService,
+  type ServiceAppOptions,
+  type ServiceDefinition,
+} from './bootstrap.js';
+export { ServiceDefaultsModule, type ServiceDefaultsOptions } from './service-defaults.module.js';

@@ -1,0 +1,101 @@
+import type { INestApplication } from '@nestjs/common';
+import { inventoryService } from '../../apps/inventory/src/inventory-app.module.js';
+import { notificationService } from '../../apps/notification/src/notification-app.module.js';
+import { orderService } from '../../apps/order/src/order-app.module.js';
+import { EventProbe, RabbitAdmin, withVhost } from '@app/messaging/testing';
+import { createServiceApp, type ServiceConfig, type ServiceDefinition } from '@app/platform';
+import { createTestDatabase } from './database.js';
+import { testEnv } from './env.js';
+import { SmtpSink } from './smtp.js';
+
+export type ServiceName = 'order' | 'inventory' | 'notification';
+
+const definitions: Record<ServiceName, ServiceDefinition<any>> = {
+  order: orderService,
+  inventory: inventoryService,
+  notification: notificationService,
+};
+
+/**
+ * The whole system for one suite, isolated: its own vhost, its own database, its own SMTP
+ * server, and the apps built exactly as main.ts builds them, listening on free ports.
+ */
+export class TestSystem {
+  readonly urls: Partial<Record<ServiceName, string>> = {};
+  private readonly apps = new Map<ServiceName, INestApplication>();
+
+  private constructor(
+    readonly env: Record<string, string>,
+    readonly admin: RabbitAdmin,
+    readonly vhost: string,
+    readonly smtp: SmtpSink,
+    readonly probe: EventProbe,
+    private readonly dropDatabase: () => Promise<void>,
+  ) {}
+
+  static async start(
+    suite: string,
+    {
+      services = ['order', 'inventory', 'notification'],
+      env = {},
+    }: { services?: ServiceName[]; env?: Record<string, string> } = {},
+  ): Promise<TestSystem> {
+    const admin = new RabbitAdmin(testEnv.managementUrl);
+    const vhost = await admin.createVhost(`test-${suite}`);
+    const rabbitUrl = withVhost(testEnv.rabbitUrl, vhost);
+    const database = await createTestDatabase(suite);
+    const smtp = await SmtpSink.start();
+    const probe = await EventProbe.start(rabbitUrl);
+    const system = new TestSystem(
+      {
+        RABBITMQ_URL: rabbitUrl,
+        DATABASE_URL: database.url,
+        SMTP_URL: smtp.url,
+        LOG_LEVEL: 'warn',
+        INVENTORY_SEED: 'false',
+        RETRY_DELAYS_MS: '200,500',
+        ...env,
+      },
+      admin,
+      vhost,
+      smtp,
+      probe,
+      database.drop,
+    );
+    for (const name of services) await system.startService(name);
+    return system;
+  }
+
+  get rabbitUrl(): string {
+    return this.env.RABBITMQ_URL!;
+  }
+
+  url(service: ServiceName, path: string): string {
+    const base = this.urls[service];
+    if (!base) throw new Error(`${service} is not running`);
+    return `${base}${path}`;
+  }
+
+  async startService(name: ServiceName, env: Record<string, string> = {}): Promise<void> {
+    const definition = definitions[name] as ServiceDefinition<ServiceConfig>;
+    const config = definition.loadConfig({ ...this.env, ...env, HTTP_PORT: '0' });
+    const app = await createServiceApp(definition.module(config), config, definition);
+    await app.listen(0, '127.0.0.1');
+    this.apps.set(name, app);
+    this.urls[name] = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  }
+
+  async stopService(name: ServiceName): Promise<void> {
+    await this.apps.get(name)?.close();
+    this.apps.delete(name);
+    delete this.urls[name];
+  }
+
+  async stop(): Promise<void> {
+    for (const name of [...this.apps.keys()]) await this.stopService(name);
+    await this.probe.close();
+    await this.smtp.stop();
+    await this.admin.deleteVhost(this.vhost);
+    await this.dropDatabase();
+  }
+}
