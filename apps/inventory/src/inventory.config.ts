@@ -10,15 +10,18 @@ export interface InventoryConfig extends ServiceConfig {
   };
 }
 
+/** The variables only this service reads (the common ones are in @app/platform serviceEnv). */
+export const inventoryEnv = z.object({
+  STOCK_LOW_THRESHOLD: z.coerce.number().int().min(0).default(5),
+  INVENTORY_SEED: flag.default(true),
+});
+
 export function loadInventoryConfig(env: Env = process.env): InventoryConfig {
   const { config, env: own } = loadServiceConfig(
     'inventory',
     env,
     { port: 3002, schema: 'inventory' },
-    z.object({
-      STOCK_LOW_THRESHOLD: z.coerce.number().int().min(0).default(5),
-      INVENTORY_SEED: flag.default(true),
-    }),
+    inventoryEnv,
   );
   return {
     ...config,

@@ -11,16 +11,19 @@ export interface NotificationConfig extends ServiceConfig {
   };
 }
 
+/** The variables only this service reads (the common ones are in @app/platform serviceEnv). */
+export const notificationEnv = z.object({
+  SMTP_URL: z.string().regex(/^smtps?:\/\/\S+$/, 'must be an smtp:// or smtps:// URL'),
+  MAIL_FROM: z.email().default('orders@shop.example'),
+  OPS_EMAIL: z.email().default('ops@shop.example'),
+});
+
 export function loadNotificationConfig(env: Env = process.env): NotificationConfig {
   const { config, env: own } = loadServiceConfig(
     'notification',
     env,
     { port: 3003, schema: 'notification' },
-    z.object({
-      SMTP_URL: z.string().regex(/^smtps?:\/\/\S+$/, 'must be an smtp:// or smtps:// URL'),
-      MAIL_FROM: z.email().default('orders@shop.example'),
-      OPS_EMAIL: z.email().default('ops@shop.example'),
-    }),
+    notificationEnv,
   );
   return {
     ...config,

@@ -10,15 +10,18 @@ export interface OrderConfig extends ServiceConfig {
   };
 }
 
+/** The variables only this service reads (the common ones are in @app/platform serviceEnv). */
+export const orderEnv = z.object({
+  RPC_TIMEOUT_MS: positiveInt.default(5_000),
+  PENDING_ORDER_TIMEOUT_MS: positiveInt.default(60_000),
+});
+
 export function loadOrderConfig(env: Env = process.env): OrderConfig {
   const { config, env: own } = loadServiceConfig(
     'order',
     env,
     { port: 3001, schema: 'orders' },
-    z.object({
-      RPC_TIMEOUT_MS: positiveInt.default(5_000),
-      PENDING_ORDER_TIMEOUT_MS: positiveInt.default(60_000),
-    }),
+    orderEnv,
   );
   return {
     ...config,
