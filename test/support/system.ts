@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { inventoryService } from '../../apps/inventory/src/inventory-app.module.js';
 import { notificationService } from '../../apps/notification/src/notification-app.module.js';
 import { orderService } from '../../apps/order/src/order-app.module.js';
+import { AmqpClient, AmqpConnection, resolveMessagingOptions } from '@app/messaging';
 import { EventProbe, RabbitAdmin, withVhost } from '@app/messaging/testing';
 import { createServiceApp, type ServiceConfig, type ServiceDefinition } from '@app/platform';
 import { createTestDatabase } from './database.js';
@@ -23,6 +24,7 @@ const definitions: Record<ServiceName, ServiceDefinition<any>> = {
 export class TestSystem {
   readonly urls: Partial<Record<ServiceName, string>> = {};
   private readonly apps = new Map<ServiceName, INestApplication>();
+  private client?: { connection: AmqpConnection; client: AmqpClient };
 
   private constructor(
     readonly env: Record<string, string>,
@@ -91,7 +93,21 @@ export class TestSystem {
     delete this.urls[name];
   }
 
+  /** A client of the test's own (not an app's), to call RPCs directly as any caller would. */
+  async rpcClient(): Promise<AmqpClient> {
+    if (!this.client) {
+      const options = resolveMessagingOptions({ urls: this.rabbitUrl, service: 'test-client' });
+      const connection = new AmqpConnection(options);
+      this.client = { connection, client: new AmqpClient(connection, options) };
+    }
+    return this.client.client;
+  }
+
   async stop(): Promise<void> {
+    if (this.client) {
+      await this.client.client.close();
+      await this.client.connection.onApplicationShutdown();
+    }
     for (const name of [...this.apps.keys()]) await this.stopService(name);
     await this.probe.close();
     await this.smtp.stop();

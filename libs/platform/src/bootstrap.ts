@@ -6,7 +6,7 @@ import {
   Logger,
   type LogLevel,
 } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { AmqpServer } from '@app/messaging';
 import { ConfigValidationError, type Env } from './config/env.js';
 import type { ServiceConfig } from './config/service-config.js';
@@ -36,7 +36,9 @@ export async function createServiceApp(
   });
   const app = await NestFactory.create(module, { logger });
   app.use(correlationMiddleware);
-  app.useGlobalFilters(new DomainErrorFilter(options.errorStatus ?? {}));
+  app.useGlobalFilters(
+    new DomainErrorFilter(options.errorStatus ?? {}, app.get(HttpAdapterHost).httpAdapter),
+  );
   // inheritAppConfig: message handlers get the same global filter (see DomainErrorFilter).
   app.connectMicroservice({ strategy: app.get(AmqpServer) }, { inheritAppConfig: true });
   await app.startAllMicroservices();

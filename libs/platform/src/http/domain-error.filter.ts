@@ -1,5 +1,5 @@
 import { type ArgumentsHost, Catch, HttpException } from '@nestjs/common';
-import { BaseExceptionFilter } from '@nestjs/core';
+import { type AbstractHttpAdapter, BaseExceptionFilter } from '@nestjs/core';
 import type { Response } from 'express';
 import { type Observable, throwError } from 'rxjs';
 
@@ -13,8 +13,11 @@ import { type Observable, throwError } from 'rxjs';
  */
 @Catch()
 export class DomainErrorFilter extends BaseExceptionFilter {
-  constructor(private readonly statusByCode: Readonly<Record<string, number>>) {
-    super();
+  constructor(
+    private readonly statusByCode: Readonly<Record<string, number>>,
+    httpAdapter?: AbstractHttpAdapter,
+  ) {
+    super(httpAdapter);
   }
 
   override catch(exception: unknown, host: ArgumentsHost): void | Observable<never> {

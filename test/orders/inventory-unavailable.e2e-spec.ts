@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { InventoryReserve, OrderRejected } from '@app/contracts';
+import { rpcQueue } from '@app/messaging';
+import { waitFor } from '@app/messaging/testing';
+import { http } from '../support/http.js';
+import { TestSystem } from '../support/system.js';
+
+const TIMEOUT_MS = 1_000;
+
+describe('when inventory is not running', () => {
+  let system: TestSystem | undefined;
+
+  afterEach(async () => {
+    await system?.stop();
+    system = undefined;
+  });
+
+  const placeOrder = (s: TestSystem, sku: string) =>
+    http('POST', s.url('order', '/orders'), {
+      customerEmail: 'eve@example.com',
+      items: [{ sku, quantity: 2 }],
+    });
+
+  it('rejects the order INVENTORY_UNAVAILABLE within the timeout, and the late request never takes stock', async () => {
+    system = await TestSystem.start('down', {
+      services: ['order', 'inventory'],
+      env: { RPC_TIMEOUT_MS: String(TIMEOUT_MS) },
+    });
+    await http('PUT', system.url('inventory', '/stock/LATE-1'), { available: 10 });
+    await system.stopService('inventory'); // its queues stay; the request will wait there
+
+    const started = Date.now();
+    const res = await placeOrder(system, 'LATE-1');
+    const elapsed = Date.now() - started;
+
+    expect(res.body).toMatchObject({
+      status: 'REJECTED',
+      rejection: { reason: 'INVENTORY_UNAVAILABLE' },
+    });
+    expect(elapsed).toBeLessThan(TIMEOUT_MS + 1_000);
+    await system.probe.next(OrderRejected, { where: (e) => e.orderId === res.body.id });
+
+    // The request outlives nobody: the broker drops it when its expiration passes.
+    const admin = system.admin;
+    const vhost = system.vhost;
+    await waitFor(
+      'the expired request to leave inventory.rpc',
+      async () => (await admin.queue(vhost, rpcQueue('inventory')))?.messages === 0,
+    );
+
+    await system.startService('inventory');
+    // order.rejected waited in inventory.events; once handled, the order is closed for good.
+    const client = await system.rpcClient();
+    const late = await waitFor('inventory to refuse the closed order', async () => {
+      const answer = await client.request(InventoryReserve, {
+        orderId: res.body.id,
+        items: [{ sku: 'LATE-1', quantity: 2 }],
+      });
+      return answer.status === 'REJECTED' && answer;
+    });
+    expect(late).toMatchObject({ status: 'REJECTED', reason: 'ORDER_CLOSED' });
+    expect((await http('GET', system.url('inventory', '/stock/LATE-1'))).body.available).toBe(10);
+  });
+
+  it('rejects at once when no inventory queue exists at all', async () => {
+    system = await TestSystem.start('never', {
+      services: ['order'],
+      env: { RPC_TIMEOUT_MS: '5000' },
+    });
+
+    const started = Date.now();
+    const res = await placeOrder(system, `SKU-${randomUUID().slice(0, 6).toUpperCase()}`);
+
+    expect(res.body).toMatchObject({
+      status: 'REJECTED',
+      rejection: { reason: 'INVENTORY_UNAVAILABLE' },
+    });
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+});
