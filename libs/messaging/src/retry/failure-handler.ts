@@ -43,7 +43,7 @@ export class FailureHandler {
     this.logger.warn(
       `${meta.type} ${meta.messageId} failed (attempt ${round + 1}), retrying in ${delayMs} ms: ${describeError(error)}`,
     );
-    await this.move(ch, msg, queue, {
+    await this.move(ch, msg, meta, queue, {
       [Headers.attempts]: round + 1,
       [Headers.errorMessage]: truncate(describeError(error)),
       ...this.origin(msg, meta),
@@ -60,7 +60,7 @@ export class FailureHandler {
     this.logger.error(
       `${meta.type ?? '(no type)'} ${meta.messageId ?? '(no id)'} dead-lettered (${reason}): ${describeError(error)}`,
     );
-    await this.move(ch, msg, deadLetterQueue(this.service), {
+    await this.move(ch, msg, meta, deadLetterQueue(this.service), {
       [Headers.deathReason]: reason,
       [Headers.errorMessage]: truncate(describeError(error)),
       [Headers.attempts]:
@@ -74,11 +74,18 @@ export class FailureHandler {
   private async move(
     ch: ConfirmChannel,
     msg: ConsumeMessage,
+    meta: IncomingMeta,
     queue: string,
     headers: Record<string, unknown>,
   ): Promise<void> {
     try {
-      await publishConfirmed(ch, '', queue, msg.content, copyProperties(msg.properties, headers));
+      await publishConfirmed(
+        ch,
+        '',
+        queue,
+        msg.content,
+        copyProperties(msg.properties, meta, headers),
+      );
       ch.ack(msg);
     } catch (error) {
       // Not moved: leave it to the broker. A closed channel redelivers it; a nack'ed copy is requeued.
@@ -98,13 +105,19 @@ export class FailureHandler {
   }
 }
 
-function copyProperties(p: MessageProperties, headers: Record<string, unknown>): Options.Publish {
+function copyProperties(
+  p: MessageProperties,
+  meta: IncomingMeta,
+  headers: Record<string, unknown>,
+): Options.Publish {
   return {
     contentType: p.contentType,
     contentEncoding: p.contentEncoding,
     messageId: p.messageId,
     correlationId: p.correlationId,
-    type: p.type,
+    // A copy comes back through the default exchange, so the routing key no longer names the
+    // event: keep the type readMeta resolved (a bare publisher may have set none).
+    type: meta.type ?? p.type,
     timestamp: p.timestamp,
     appId: p.appId,
     userId: undefined, // the broker checks user_id against the publishing user

@@ -47,6 +47,7 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
   private readonly consumers = new Map<string, ActiveConsumer>();
   private readonly inFlight = new InFlight();
   private readonly failures: FailureHandler;
+  private readonly rpcFailures: FailureHandler;
   private closing = false;
 
   constructor(
@@ -54,11 +55,9 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
     private readonly options: ResolvedMessagingOptions,
   ) {
     super();
-    this.failures = new FailureHandler(
-      options.service,
-      eventsQueue(options.service),
-      options.retry,
-    );
+    const { service, retry } = options;
+    this.failures = new FailureHandler(service, eventsQueue(service), retry);
+    this.rpcFailures = new FailureHandler(service, rpcQueue(service), retry);
   }
 
   async listen(callback: (error?: unknown) => void): Promise<void> {
@@ -187,7 +186,13 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
   private async onRequest(ch: ConfirmChannel, msg: ConsumeMessage): Promise<void> {
     const meta = readMeta(msg);
     if (!meta.replyTo) {
-      return this.failures.deadLetter(ch, msg, meta, 'no-reply-to', 'RPC request without reply_to');
+      return this.rpcFailures.deadLetter(
+        ch,
+        msg,
+        meta,
+        'no-reply-to',
+        'RPC request without reply_to',
+      );
     }
     const reply = await this.answer(ch, msg, meta);
     try {

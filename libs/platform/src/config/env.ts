@@ -29,8 +29,12 @@ export function parseEnvParts<A extends z.ZodObject, B extends z.ZodObject>(
     const result = schema.safeParse(cleaned);
     if (result.success) return result.data;
     for (const issue of result.error.issues) {
-      const name = issue.path.join('.');
-      problems.push(name in cleaned ? `${name}: ${issue.message}` : `${name}: is required`);
+      // A path like RABBITMQ_URL.1 points into a list: the variable is set, one entry is bad.
+      const variable = String(issue.path[0]);
+      const label = issue.path.join('.');
+      problems.push(
+        variable in cleaned ? `${label}: ${issue.message}` : `${variable}: is required`,
+      );
     }
     return undefined;
   };

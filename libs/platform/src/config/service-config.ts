@@ -24,7 +24,10 @@ export const serviceEnv = {
   RETRY_IMMEDIATE: z.coerce.number().int().min(0).max(10).default(2),
   RETRY_DELAYS_MS: z
     .string()
-    .regex(/^\d+(,\d+)*$/, 'must be comma-separated milliseconds, e.g. 1000,10000,60000')
+    .regex(
+      /^[1-9]\d*(,[1-9]\d*)*$/,
+      'must be comma-separated positive milliseconds, e.g. 1000,10000,60000',
+    )
     .default('1000,10000,60000')
     .transform((v) => v.split(',').map(Number)),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),

@@ -27,27 +27,37 @@ export function createDatabase<DB>(
   return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
 }
 
-/** Creates the schema if needed and applies every pending migration, in name order. */
+/**
+ * Creates the schema if needed and applies every pending migration, in name order. An
+ * advisory lock serialises replicas that start together on a fresh database.
+ */
 export async function migrateToLatest(
   db: Kysely<any>,
   schema: string,
   migrations: Record<string, Migration>,
 ): Promise<string[]> {
-  await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
-  const migrator = new Migrator({
-    db,
-    provider: { getMigrations: async () => migrations },
-    migrationTableSchema: schema,
+  return db.connection().execute(async (conn) => {
+    await sql`select pg_advisory_lock(hashtext(${`migrate:${schema}`}))`.execute(conn);
+    try {
+      await sql`create schema if not exists ${sql.id(schema)}`.execute(conn);
+      const migrator = new Migrator({
+        db: conn,
+        provider: { getMigrations: async () => migrations },
+        migrationTableSchema: schema,
+      });
+      const { error, results = [] } = await migrator.migrateToLatest();
+      const failed = results.find((r) => r.status === 'Error');
+      if (error || failed) {
+        throw new Error(
+          `Migration ${failed?.migrationName ?? ''} of schema "${schema}" failed: ${(error as Error | undefined)?.message ?? 'see above'}`,
+        );
+      }
+      const applied = results.filter((r) => r.status === 'Success').map((r) => r.migrationName);
+      if (applied.length > 0)
+        new Logger('Migrations').log(`Applied to "${schema}": ${applied.join(', ')}`);
+      return applied;
+    } finally {
+      await sql`select pg_advisory_unlock(hashtext(${`migrate:${schema}`}))`.execute(conn);
+    }
   });
-  const { error, results = [] } = await migrator.migrateToLatest();
-  const failed = results.find((r) => r.status === 'Error');
-  if (error || failed) {
-    throw new Error(
-      `Migration ${failed?.migrationName ?? ''} of schema "${schema}" failed: ${(error as Error | undefined)?.message ?? 'see above'}`,
-    );
-  }
-  const applied = results.filter((r) => r.status === 'Success').map((r) => r.migrationName);
-  if (applied.length > 0)
-    new Logger('Migrations').log(`Applied to "${schema}": ${applied.join(', ')}`);
-  return applied;
 }

@@ -1,0 +1,59 @@
+# syntax=docker/dockerfile:1
+# One build for all three services: the stages up to `runtime` are shared (and cached once),
+# and each service is a thin target on top of it:
+#   docker build --target order -t shop-order .      (docker compose build does all three)
+# Node: the current LTS, on Debian slim (glibc, matching the linux-*-gnu binaries in the lockfile).
+
+FROM node:24-bookworm-slim AS base
+WORKDIR /app
+
+# `npm install`, not `npm ci`: the registry this project is locked against serves Linux builds
+# of the native optional packages only, so package-lock.json has no entries for the other
+# platforms' ones, and `npm ci`, which wants every one of them listed, stops on any machine
+# (Linux too) with "Missing: @swc/core-darwin-arm64 from lock file". `npm install` with the
+# committed lockfile keeps every locked version; it only resolves those missing entries.
+FROM base AS deps
+COPY package.json package-lock.json ./
+RUN --mount=type=cache,target=/root/.npm npm install --no-audit --no-fund
+
+# `nest build` compiles apps/ and libs/ (and tools/ once it exists) into dist/ in one go:
+# dist/apps/<app>/src/main.js and dist/libs/... . .dockerignore is an allowlist, so `COPY . .`
+# brings only the sources and build config, never tests, docs or a local .env.
+FROM deps AS build
+COPY . .
+RUN npm run build
+
+# Runtime dependencies only: the targets below never see jest, swc, eslint or the Nest CLI.
+FROM base AS prod-deps
+COPY package.json package-lock.json ./
+RUN --mount=type=cache,target=/root/.npm npm install --omit=dev --no-audit --no-fund
+
+FROM base AS runtime
+ENV NODE_ENV=production
+# package.json gives "type": "module", without which node would load dist/ as CommonJS.
+COPY package.json ./
+COPY --from=prod-deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+# The files stay root-owned, so the service cannot rewrite its own code.
+USER node
+# node runs as PID 1 with no init: fine, because runService handles SIGTERM/SIGINT itself
+# (drain consumers, close, exit 0).
+# /health/ready checks the broker and the database. Slim images have no curl; node has fetch.
+# HTTP_PORT is set by each target below, so one probe serves all three.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + process.env.HTTP_PORT + '/health/ready').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+
+FROM runtime AS order
+ENV HTTP_PORT=3001
+EXPOSE 3001
+CMD ["node", "dist/apps/order/src/main.js"]
+
+FROM runtime AS inventory
+ENV HTTP_PORT=3002
+EXPOSE 3002
+CMD ["node", "dist/apps/inventory/src/main.js"]
+
+FROM runtime AS notification
+ENV HTTP_PORT=3003
+EXPOSE 3003
+CMD ["node", "dist/apps/notification/src/main.js"]

@@ -1,0 +1,400 @@
+import { Logger } from '@nestjs/common';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import type { ConfirmChannel, ConsumeMessage, MessageProperties, Options } from 'amqplib';
+import { ContractViolationError, PermanentError } from '../errors.js';
+import { readMeta } from '../wire/properties.js';
+import { FailureHandler } from './failure-handler.js';
+
+const SERVICE = 'notification';
+const WORK_QUEUE = 'notification.events';
+const DELAYS = [1_000, 10_000, 60_000];
+
+interface Publish {
+  exchange: string;
+  routingKey: string;
+  content: Buffer;
+  options: Options.Publish;
+}
+
+type Confirm = (err: Error | null) => void;
+
+/**
+ * A ConfirmChannel at the seam FailureHandler uses: `publish` records the copy and answers
+ * through the confirm callback (an ack, a nack, or held until the test releases it).
+ */
+function fakeChannel(mode: 'ack' | 'nack' | 'hold' = 'ack') {
+  const published: Publish[] = [];
+  const held: Confirm[] = [];
+  const ack = jest.fn<(msg: ConsumeMessage) => void>();
+  const nack = jest.fn<(msg: ConsumeMessage, allUpTo?: boolean, requeue?: boolean) => void>();
+  const channel = {
+    publish(
+      exchange: string,
+      routingKey: string,
+      content: Buffer,
+      options: Options.Publish,
+      cb: Confirm,
+    ): boolean {
+      published.push({ exchange, routingKey, content, options });
+      if (mode === 'hold') held.push(cb);
+      else cb(mode === 'ack' ? null : new Error('nack'));
+      return true;
+    },
+    ack,
+    nack,
+  };
+  return { channel: channel as unknown as ConfirmChannel, published, held, ack, nack };
+}
+
+function delivery(
+  properties: Partial<MessageProperties> = {},
+  fields: Partial<ConsumeMessage['fields']> = {},
+): ConsumeMessage {
+  return {
+    content: Buffer.from(JSON.stringify({ orderId: 'o-1' })),
+    fields: {
+      routingKey: 'order.confirmed',
+      exchange: 'events',
+      deliveryTag: 7,
+      redelivered: false,
+      consumerTag: 'ctag-1',
+      ...fields,
+    },
+    properties: {
+      contentType: 'application/json',
+      contentEncoding: undefined,
+      headers: { 'x-message-version': 1, 'x-request-id': 'req-1' },
+      deliveryMode: 2,
+      priority: undefined,
+      correlationId: 'corr-1',
+      replyTo: undefined,
+      expiration: undefined,
+      messageId: 'msg-1',
+      timestamp: 1_700_000_000,
+      type: 'order.confirmed',
+      userId: 'order-service',
+      appId: 'order',
+      clusterId: undefined,
+      ...properties,
+    },
+  };
+}
+
+/** The same message as the broker hands it back from a retry queue (via the default exchange). */
+function redelivered(copy: Publish): ConsumeMessage {
+  return delivery(copy.options as Partial<MessageProperties>, {
+    exchange: '',
+    routingKey: WORK_QUEUE,
+    redelivered: false,
+  });
+}
+
+const handler = () => new FailureHandler(SERVICE, WORK_QUEUE, { immediate: 2, delaysMs: DELAYS });
+
+describe('FailureHandler', () => {
+  beforeAll(() => {
+    // Every path logs by design; keep the test output for test failures.
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+  });
+
+  afterAll(() => {
+    jest.restoreAllMocks();
+  });
+
+  describe('a transient failure', () => {
+    let ch: ReturnType<typeof fakeChannel>;
+    beforeEach(() => {
+      ch = fakeChannel();
+    });
+
+    it('retries an event from a publisher that set no type as that event', async () => {
+      const msg = delivery({ type: undefined }); // routed by name on the events exchange
+      expect(readMeta(msg).type).toBe('order.confirmed');
+
+      await handler().handlerFailed(ch.channel, msg, readMeta(msg), new Error('smtp down'));
+
+      expect(readMeta(redelivered(ch.published[0]!)).type).toBe('order.confirmed');
+    });
+
+    it('moves a first failure to the first retry tier through the default exchange', async () => {
+      const msg = delivery();
+
+      await handler().handlerFailed(ch.channel, msg, readMeta(msg), new Error('smtp down'));
+
+      expect(ch.published).toHaveLength(1);
+      const [copy] = ch.published;
+      expect(copy.exchange).toBe('');
+      expect(copy.routingKey).toBe('notification.events.retry.1s');
+      expect(copy.content).toBe(msg.content);
+    });
+
+    it('counts the attempt and records the error and where the message came from', async () => {
+      const msg = delivery();
+
+      await handler().handlerFailed(ch.channel, msg, readMeta(msg), new Error('smtp down'));
+
+      expect(ch.published[0].options.headers).toEqual({
+        'x-message-version': 1,
+        'x-request-id': 'req-1',
+        'x-attempts': 1,
+        'x-error-message': 'smtp down',
+        'x-original-queue': WORK_QUEUE,
+        'x-original-exchange': 'events',
+        'x-original-routing-key': 'order.confirmed',
+      });
+    });
+
+    it('keeps the message’s identity on the retry copy and makes it persistent', async () => {
+      const msg = delivery();
+
+      await handler().handlerFailed(ch.channel, msg, readMeta(msg), new Error('smtp down'));
+
+      expect(ch.published[0].options).toMatchObject({
+        messageId: 'msg-1',
+        type: 'order.confirmed',
+        correlationId: 'corr-1',
+        contentType: 'application/json',
+        timestamp: 1_700_000_000,
+        appId: 'order',
+        persistent: true,
+      });
+    });
+
+    it('drops user_id, which the broker would check against the republishing user', async () => {
+      const msg = delivery();
+
+      await handler().handlerFailed(ch.channel, msg, readMeta(msg), new Error('smtp down'));
+
+      expect(ch.published[0].options.userId).toBeUndefined();
+    });
+
+    it('acks the original only after the broker confirmed the copy', async () => {
+      const held = fakeChannel('hold');
+      const msg = delivery();
+
+      const moving = handler().handlerFailed(held.channel, msg, readMeta(msg), new Error('x'));
+      await Promise.resolve();
+      expect(held.published).toHaveLength(1);
+      expect(held.ack).not.toHaveBeenCalled();
+
+      held.held[0](null);
+      await moving;
+
+      expect(held.ack).toHaveBeenCalledTimes(1);
+      expect(held.ack).toHaveBeenCalledWith(msg);
+      expect(held.nack).not.toHaveBeenCalled();
+    });
+
+    it('sends each further failure to the next tier, then to the dead-letter queue', async () => {
+      const failures = handler();
+      let msg = delivery();
+      const route: string[] = [];
+
+      for (let round = 0; round < DELAYS.length + 1; round++) {
+        const step = fakeChannel();
+        await failures.handlerFailed(step.channel, msg, readMeta(msg), new Error(`fail ${round}`));
+        route.push(step.published[0].routingKey);
+        msg = redelivered(step.published[0]);
+      }
+
+      expect(route).toEqual([
+        'notification.events.retry.1s',
+        'notification.events.retry.10s',
+        'notification.events.retry.1m',
+        'notification.dlq',
+      ]);
+    });
+
+    it('keeps the original queue and routing key across retry hops', async () => {
+      const first = delivery();
+      await handler().handlerFailed(ch.channel, first, readMeta(first), new Error('a'));
+      const second = redelivered(ch.published[0]);
+      const next = fakeChannel();
+
+      await handler().handlerFailed(next.channel, second, readMeta(second), new Error('b'));
+
+      expect(next.published[0].routingKey).toBe('notification.events.retry.10s');
+      expect(next.published[0].options.headers).toMatchObject({
+        'x-attempts': 2,
+        'x-error-message': 'b',
+        'x-original-queue': WORK_QUEUE,
+        'x-original-exchange': 'events',
+        'x-original-routing-key': 'order.confirmed',
+      });
+    });
+
+    it('dead-letters with reason retries-exhausted after the last tier', async () => {
+      const msg = delivery({
+        headers: {
+          'x-message-version': 1,
+          'x-attempts': DELAYS.length,
+          'x-original-queue': WORK_QUEUE,
+          'x-original-exchange': 'events',
+          'x-original-routing-key': 'order.confirmed',
+        },
+      });
+      const before = Date.now();
+
+      await handler().handlerFailed(ch.channel, msg, readMeta(msg), new Error('still down'));
+
+      const [copy] = ch.published;
+      expect(copy.exchange).toBe('');
+      expect(copy.routingKey).toBe('notification.dlq');
+      expect(copy.options.headers).toMatchObject({
+        'x-death-reason': 'retries-exhausted',
+        'x-error-message': 'still down',
+        'x-attempts': DELAYS.length + 1,
+        'x-original-queue': WORK_QUEUE,
+        'x-original-routing-key': 'order.confirmed',
+        'x-service': SERVICE,
+      });
+      const failedAt = Date.parse(String(copy.options.headers?.['x-failed-at']));
+      expect(failedAt).toBeGreaterThanOrEqual(before);
+      expect(failedAt).toBeLessThanOrEqual(Date.now());
+      expect(ch.ack).toHaveBeenCalledWith(msg);
+    });
+
+    it('dead-letters at once when no retry tiers are configured', async () => {
+      const msg = delivery();
+      const noTiers = new FailureHandler(SERVICE, WORK_QUEUE, { immediate: 0, delaysMs: [] });
+
+      await noTiers.handlerFailed(ch.channel, msg, readMeta(msg), new Error('x'));
+
+      expect(ch.published[0].routingKey).toBe('notification.dlq');
+      expect(ch.published[0].options.headers).toMatchObject({
+        'x-death-reason': 'retries-exhausted',
+        'x-original-queue': WORK_QUEUE,
+      });
+    });
+
+    it('keeps long error messages to a bounded size', async () => {
+      const msg = delivery();
+
+      await handler().handlerFailed(ch.channel, msg, readMeta(msg), new Error('e'.repeat(5_000)));
+
+      const text = String(ch.published[0].options.headers?.['x-error-message']);
+      expect(text.length).toBeLessThanOrEqual(1_001);
+      expect(text.startsWith('eeee')).toBe(true);
+    });
+
+    it('records errors that are not Error instances', async () => {
+      const msg = delivery();
+
+      await handler().handlerFailed(ch.channel, msg, readMeta(msg), 'timeout talking to smtp');
+
+      expect(ch.published[0].options.headers?.['x-error-message']).toBe('timeout talking to smtp');
+    });
+  });
+
+  describe('a permanent failure', () => {
+    it('goes straight to the dead-letter queue with reason rejected', async () => {
+      const ch = fakeChannel();
+      const msg = delivery();
+
+      await handler().handlerFailed(
+        ch.channel,
+        msg,
+        readMeta(msg),
+        new PermanentError('no such customer'),
+      );
+
+      expect(ch.published).toHaveLength(1);
+      expect(ch.published[0].routingKey).toBe('notification.dlq');
+      expect(ch.published[0].options.headers).toMatchObject({
+        'x-death-reason': 'rejected',
+        'x-error-message': 'no such customer',
+        'x-attempts': 1,
+        'x-original-queue': WORK_QUEUE,
+        'x-original-exchange': 'events',
+        'x-original-routing-key': 'order.confirmed',
+        'x-service': SERVICE,
+      });
+      expect(ch.ack).toHaveBeenCalledWith(msg);
+    });
+
+    it('treats a contract violation as permanent, even on a first delivery', async () => {
+      const ch = fakeChannel();
+      const msg = delivery();
+      const error = new ContractViolationError('order.confirmed', [
+        { path: 'orderId', message: 'Invalid UUID' },
+      ]);
+
+      await handler().handlerFailed(ch.channel, msg, readMeta(msg), error);
+
+      expect(ch.published[0].routingKey).toBe('notification.dlq');
+      expect(ch.published[0].options.headers?.['x-death-reason']).toBe('rejected');
+    });
+  });
+
+  describe('deadLetter', () => {
+    it('keeps the body and the message properties', async () => {
+      const ch = fakeChannel();
+      const msg = delivery({ contentEncoding: 'utf-8' });
+
+      await handler().deadLetter(ch.channel, msg, readMeta(msg), 'malformed', 'body is not JSON');
+
+      const [copy] = ch.published;
+      expect(copy.content.equals(msg.content)).toBe(true);
+      expect(copy.options).toMatchObject({
+        messageId: 'msg-1',
+        type: 'order.confirmed',
+        correlationId: 'corr-1',
+        contentType: 'application/json',
+        contentEncoding: 'utf-8',
+        persistent: true,
+      });
+      expect(copy.options.headers).toMatchObject({
+        'x-message-version': 1,
+        'x-request-id': 'req-1',
+        'x-death-reason': 'malformed',
+        'x-error-message': 'body is not JSON',
+      });
+    });
+
+    it('does not count a delivery the handler never saw as an attempt', async () => {
+      const ch = fakeChannel();
+      const msg = delivery();
+
+      await handler().deadLetter(ch.channel, msg, readMeta(msg), 'invalid', new Error('bad'));
+
+      expect(ch.published[0].options.headers?.['x-attempts']).toBe(0);
+    });
+  });
+
+  describe('when the broker does not confirm the copy', () => {
+    it('requeues the original and does not ack it', async () => {
+      const ch = fakeChannel('nack');
+      const msg = delivery();
+
+      await handler().handlerFailed(ch.channel, msg, readMeta(msg), new Error('smtp down'));
+
+      expect(ch.ack).not.toHaveBeenCalled();
+      expect(ch.nack).toHaveBeenCalledTimes(1);
+      expect(ch.nack).toHaveBeenCalledWith(msg, false, true);
+    });
+
+    it('also requeues a message bound for the dead-letter queue', async () => {
+      const ch = fakeChannel('nack');
+      const msg = delivery();
+
+      await handler().deadLetter(ch.channel, msg, readMeta(msg), 'rejected', new Error('x'));
+
+      expect(ch.ack).not.toHaveBeenCalled();
+      expect(ch.nack).toHaveBeenCalledWith(msg, false, true);
+    });
+
+    it('does not throw when the channel is already closed', async () => {
+      const ch = fakeChannel('nack');
+      ch.nack.mockImplementation(() => {
+        throw new Error('Channel closed');
+      });
+      const msg = delivery();
+
+      await expect(
+        handler().handlerFailed(ch.channel, msg, readMeta(msg), new Error('x')),
+      ).resolves.toBeUndefined();
+      expect(ch.ack).not.toHaveBeenCalled();
+    });
+  });
+});

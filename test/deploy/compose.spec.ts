@@ -1,0 +1,154 @@
+// No Docker engine runs these files here, so they are checked by reading them: compose and the
+// Dockerfile against each other, and the environment they give against each app's real config
+// loader.
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from '@jest/globals';
+import { type Env, serviceEnv } from '@app/platform';
+import { inventoryEnv, loadInventoryConfig } from '../../apps/inventory/src/inventory.config.js';
+import {
+  loadNotificationConfig,
+  notificationEnv,
+} from '../../apps/notification/src/notification.config.js';
+import { loadOrderConfig, orderEnv } from '../../apps/order/src/order.config.js';
+import {
+  chain,
+  compose,
+  composeEnv,
+  envFileEntries,
+  imageEnv,
+  last,
+  published,
+  read,
+  service,
+} from './deploy-files.js';
+
+const apps = [
+  { name: 'order', port: 3001, load: loadOrderConfig, own: orderEnv },
+  { name: 'inventory', port: 3002, load: loadInventoryConfig, own: inventoryEnv },
+  { name: 'notification', port: 3003, load: loadNotificationConfig, own: notificationEnv },
+];
+
+describe('docker-compose.yml', () => {
+  it('runs the broker, the database, the mail catcher and the three apps', () => {
+    const names = ['rabbitmq', 'postgres', 'mailpit', ...apps.map((a) => a.name)];
+    expect(Object.keys(compose.services)).toEqual(expect.arrayContaining(names));
+    expect(service('rabbitmq').image).toMatch(/^rabbitmq:4[\w.]*-management/);
+  });
+
+  it('builds each app from the one Dockerfile, targeting the stage named after it', () => {
+    for (const { name } of apps)
+      expect(service(name).build).toEqual({ context: '.', target: name });
+  });
+
+  it('gives every service a healthcheck, the apps one on /health/ready', () => {
+    const unchecked = Object.entries(compose.services).filter(
+      ([, { healthcheck }]) => !healthcheck?.test?.length || healthcheck.disable,
+    );
+    expect(unchecked.map(([name]) => name)).toEqual([]);
+    for (const { name } of apps)
+      expect(service(name).healthcheck?.test).toContainEqual(
+        expect.stringContaining('/health/ready'),
+      );
+  });
+
+  it('starts each app once its broker, database (and mail server) are healthy', () => {
+    for (const { name } of apps) {
+      const healthy = Object.entries(service(name).depends_on ?? {})
+        .filter(([, dependency]) => dependency.condition === 'service_healthy')
+        .map(([dependency]) => `${name} after ${dependency}`);
+      const needs = ['rabbitmq', 'postgres', ...(name === 'notification' ? ['mailpit'] : [])];
+      expect(healthy).toEqual(expect.arrayContaining(needs.map((n) => `${name} after ${n}`)));
+      expect(service(name).restart).toBe('unless-stopped');
+    }
+  });
+
+  it('keeps broker and database data in declared named volumes', () => {
+    const declared = Object.keys(compose.volumes ?? {});
+    const used = Object.values(compose.services).flatMap((s) => s.volumes ?? []);
+    const named = used.map((v) => v.split(':')[0]).filter((source) => !/^[./~]/.test(source));
+    expect(new Set(named)).toEqual(new Set(declared));
+    expect(service('rabbitmq').volumes).toContainEqual(
+      expect.stringMatching(/:\/var\/lib\/rabbitmq$/),
+    );
+    expect(service('postgres').volumes).toContainEqual(
+      expect.stringMatching(/:\/var\/lib\/postgresql\/data$/),
+    );
+  });
+
+  it('publishes the fixed host ports', () => {
+    expect(published('order')).toContain('3001:3001');
+    expect(published('notification')).toContain('3003:3003');
+    expect(published('rabbitmq')).toEqual(expect.arrayContaining(['5672:5672', '15672:15672']));
+    expect(published('mailpit')).toEqual(expect.arrayContaining(['1025:1025', '8025:8025']));
+  });
+
+  it('lets inventory scale: no container name and no fixed host port', () => {
+    expect(service('inventory').container_name).toBeUndefined();
+    for (const port of published('inventory')) expect(port).toMatch(/^:/);
+  });
+
+  it.each(apps)('sets every variable $name requires, pointed at the compose services', (app) => {
+    const config = app.load({ ...imageEnv(app.name), ...composeEnv(app.name) });
+    expect(config.http.port).toBe(app.port);
+    expect(String(config.messaging.urls)).toMatch(/@rabbitmq:/);
+    expect(config.database.url).toMatch(/@postgres:/);
+  });
+});
+
+describe('Dockerfile', () => {
+  it.each(apps)('has a $name target that runs its compiled main.ts', ({ name, port }) => {
+    expect(JSON.parse(last(name, 'CMD') ?? '[]')).toEqual([
+      'node',
+      `dist/apps/${name}/src/main.js`,
+    ]);
+    expect(existsSync(new URL(`../../apps/${name}/src/main.ts`, import.meta.url))).toBe(true);
+    expect(imageEnv(name).HTTP_PORT).toBe(String(port));
+    expect(last(name, 'EXPOSE')).toBe(String(port));
+  });
+
+  it.each(apps)('runs $name as a non-root user with a readiness healthcheck', ({ name }) => {
+    expect(last(name, 'USER')).toMatch(/^(?!root$|0$)\S+$/);
+    expect(last(name, 'HEALTHCHECK')).toContain('/health/ready');
+    expect(imageEnv(name).NODE_ENV).toBe('production');
+  });
+
+  it.each(apps)('ships $name with production dependencies only', ({ name }) => {
+    const copies = chain(name).filter((l) => l.op === 'COPY' && l.args.includes('node_modules'));
+    expect(copies).not.toHaveLength(0);
+    for (const copy of copies) {
+      const source = /--from=(\S+)/.exec(copy.args)?.[1] ?? '';
+      const installs = chain(source).filter(
+        (l) => l.op === 'RUN' && /npm (install|ci)/.test(l.args),
+      );
+      expect(installs.map((l) => l.args)).toEqual([expect.stringContaining('--omit=dev')]);
+    }
+  });
+});
+
+describe('.env.example', () => {
+  const entries = envFileEntries(read('.env.example'));
+  const active: Env = Object.fromEntries(
+    entries.filter((e) => e.active).map((e) => [e.name, e.value]),
+  );
+
+  it('documents exactly the variables the services read, each under a comment', () => {
+    const expected = new Set([
+      ...Object.keys(serviceEnv),
+      'HTTP_PORT',
+      'DATABASE_SCHEMA',
+      ...apps.flatMap((app) => Object.keys(app.own.shape)),
+    ]);
+    expect(entries.map((e) => e.name).sort()).toEqual([...expected].sort());
+    const undocumented = entries.filter((e) => !/^#(?!\s*[A-Z0-9_]+=)/.test(e.above ?? ''));
+    expect(undocumented.map((e) => e.name)).toEqual([]);
+  });
+
+  it('leaves the per-service HTTP_PORT and DATABASE_SCHEMA to each service default', () => {
+    expect(active).not.toHaveProperty('HTTP_PORT');
+    expect(active).not.toHaveProperty('DATABASE_SCHEMA');
+  });
+
+  it.each(apps)('starts $name with these values', (app) => {
+    expect(() => app.load(active)).not.toThrow();
+  });
+});

@@ -1,0 +1,120 @@
+import { Controller, Injectable, type INestApplication } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { Ctx, Payload } from '@nestjs/microservices';
+import { Test } from '@nestjs/testing';
+import { defineEvent, defineRpc, type PayloadOf, type RequestOf } from '@app/contracts';
+import {
+  AmqpContext,
+  AmqpServer,
+  HandleEvent,
+  HandleRpc,
+  MessagingModule,
+  PermanentError,
+  type MessagingModuleOptions,
+} from '@app/messaging';
+import { DomainErrorFilter } from '@app/platform';
+import { z } from 'zod';
+
+/** Contracts of a throw-away `probe` service that exercises every path of the transport. */
+export const ProbeEcho = defineRpc('probe.echo', {
+  version: 1,
+  description: 'Echoes its text.',
+  request: z.object({ text: z.string().min(1) }),
+  response: z.object({ text: z.string() }),
+});
+
+export const ProbeRefuse = defineRpc('probe.refuse', {
+  version: 1,
+  description: 'Always fails with a domain error.',
+  request: z.object({}),
+  response: z.object({}),
+});
+
+export const ProbeSlow = defineRpc('probe.slow', {
+  version: 1,
+  description: 'Answers after delayMs.',
+  request: z.object({ delayMs: z.number().int() }),
+  response: z.object({ done: z.boolean() }),
+});
+
+export const ProbeHappened = defineEvent('probe.happened', {
+  version: 1,
+  description: 'Fails `failTimes` times, then succeeds; `permanent` fails for good.',
+  payload: z.object({
+    id: z.string(),
+    failTimes: z.number().int().default(0),
+    permanent: z.boolean().default(false),
+    holdMs: z.number().int().default(0),
+  }),
+});
+
+/** What the handlers saw, for assertions. */
+@Injectable()
+export class Recorder {
+  readonly attempts = new Map<string, number>();
+  readonly handled: { id: string; attemptsHeader: number; correlationId?: string }[] = [];
+  inProgress = 0;
+  maxInProgress = 0;
+}
+
+class DomainRefusal extends Error {
+  readonly code = 'PROBE.REFUSED';
+}
+
+@Controller()
+class ProbeController {
+  constructor(private readonly recorder: Recorder) {}
+
+  @HandleRpc(ProbeEcho)
+  echo(request: RequestOf<typeof ProbeEcho>) {
+    return { text: request.text };
+  }
+
+  @HandleRpc(ProbeRefuse)
+  refuse(): { [k: string]: never } {
+    throw new DomainRefusal('refused on purpose');
+  }
+
+  @HandleRpc(ProbeSlow)
+  async slow(request: RequestOf<typeof ProbeSlow>) {
+    await new Promise((r) => setTimeout(r, request.delayMs));
+    return { done: true };
+  }
+
+  @HandleEvent(ProbeHappened)
+  async happened(@Payload() event: PayloadOf<typeof ProbeHappened>, @Ctx() ctx: AmqpContext) {
+    const r = this.recorder;
+    const attempt = (r.attempts.get(event.id) ?? 0) + 1;
+    r.attempts.set(event.id, attempt);
+    r.inProgress++;
+    r.maxInProgress = Math.max(r.maxInProgress, r.inProgress);
+    try {
+      if (event.holdMs > 0) await new Promise((res) => setTimeout(res, event.holdMs));
+      if (event.permanent) throw new PermanentError(`event ${event.id} can never succeed`);
+      if (attempt <= event.failTimes)
+        throw new Error(`transient failure ${attempt} of ${event.id}`);
+      r.handled.push({
+        id: event.id,
+        attemptsHeader: ctx.meta.attempts,
+        correlationId: ctx.correlationId,
+      });
+    } finally {
+      r.inProgress--;
+    }
+  }
+}
+
+/** The probe service, wired exactly as the apps wire theirs (same module, filter and strategy). */
+export async function startProbeApp(options: MessagingModuleOptions): Promise<INestApplication> {
+  const moduleRef = await Test.createTestingModule({
+    imports: [MessagingModule.forRoot({ ...options, isGlobal: true })],
+    controllers: [ProbeController],
+    providers: [Recorder],
+  }).compile();
+  const app = moduleRef.createNestApplication({ logger: ['error'] });
+  app.useGlobalFilters(new DomainErrorFilter({}, app.get(HttpAdapterHost).httpAdapter));
+  app.connectMicroservice({ strategy: app.get(AmqpServer) }, { inheritAppConfig: true });
+  await app.startAllMicroservices();
+  await app.init();
+  return app;
+}

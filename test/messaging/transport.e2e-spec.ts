@@ -1,0 +1,258 @@
+import { randomUUID } from 'node:crypto';
+import type { INestApplication } from '@nestjs/common';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import amqplib, { type Channel, type ChannelModel, type GetMessage } from 'amqplib';
+import { firstValueFrom } from 'rxjs';
+import {
+  AmqpClient,
+  AmqpConnection,
+  deadLetterQueue,
+  EVENTS_EXCHANGE,
+  eventsQueue,
+  resolveMessagingOptions,
+  RpcError,
+  RpcTimeoutError,
+  rpcQueue,
+} from '@app/messaging';
+import { RabbitAdmin, waitFor, withVhost } from '@app/messaging/testing';
+import { testEnv } from '../support/env.js';
+import { ProbeEcho, ProbeRefuse, ProbeSlow, Recorder, startProbeApp } from './transport-app.js';
+
+const PREFETCH = 4;
+
+describe('the AMQP transport', () => {
+  const admin = new RabbitAdmin(testEnv.managementUrl);
+  let vhost: string;
+  let app: INestApplication;
+  let recorder: Recorder;
+  let connection: AmqpConnection;
+  let client: AmqpClient;
+  let raw: ChannelModel;
+  let ch: Channel;
+
+  beforeAll(async () => {
+    vhost = await admin.createVhost('test-transport');
+    const url = withVhost(testEnv.rabbitUrl, vhost);
+    app = await startProbeApp({
+      urls: url,
+      service: 'probe',
+      prefetch: PREFETCH,
+      retry: { immediate: 1, delaysMs: [100, 300] },
+    });
+    recorder = app.get(Recorder);
+    const clientOptions = resolveMessagingOptions({ urls: url, service: 'caller' });
+    connection = new AmqpConnection(clientOptions);
+    client = new AmqpClient(connection, clientOptions);
+    raw = await amqplib.connect(url);
+    ch = await raw.createChannel();
+  });
+
+  afterAll(async () => {
+    await raw?.close();
+    await client?.close();
+    await connection?.onApplicationShutdown();
+    await app?.close();
+    await admin.deleteVhost(vhost);
+  });
+
+  /** A request in plain amqplib, as a client in any language would send it. */
+  async function rawRpc(body: Buffer, properties: { type?: string } = {}) {
+    // Direct reply-to allows one reply consumer per channel: a channel per call.
+    const rpc = await raw.createChannel();
+    try {
+      const correlationId = randomUUID();
+      const reply = new Promise<{ body: any; correlationId: string }>((resolve) => {
+        void rpc.consume(
+          'amq.rabbitmq.reply-to',
+          (msg) =>
+            msg &&
+            resolve({
+              body: JSON.parse(msg.content.toString()),
+              correlationId: msg.properties.correlationId,
+            }),
+          { noAck: true },
+        );
+      });
+      rpc.sendToQueue(rpcQueue('probe'), body, {
+        replyTo: 'amq.rabbitmq.reply-to',
+        correlationId,
+        contentType: 'application/json',
+        messageId: randomUUID(),
+        ...properties,
+      });
+      const answer = await reply;
+      expect(answer.correlationId).toBe(correlationId);
+      return answer.body;
+    } finally {
+      await rpc.close();
+    }
+  }
+
+  async function takeDeadLetter(id: string): Promise<GetMessage> {
+    return waitFor(`dead letter ${id}`, async () => {
+      const msg = await ch.get(deadLetterQueue('probe'), { noAck: false });
+      if (!msg) return undefined;
+      if (msg.content.toString().includes(id)) {
+        ch.ack(msg);
+        return msg;
+      }
+      ch.nack(msg, false, true);
+      return undefined;
+    });
+  }
+
+  describe('RPC', () => {
+    it('answers a typed request and a plain Nest send()', async () => {
+      expect(await client.request(ProbeEcho, { text: 'hi' })).toEqual({ text: 'hi' });
+      expect(await firstValueFrom(client.send('probe.echo', { text: 'nest' }))).toEqual({
+        text: 'nest',
+      });
+    });
+
+    it('speaks plain JSON with reply_to and correlation_id to a client without Nest', async () => {
+      const reply = await rawRpc(Buffer.from(JSON.stringify({ text: 'raw' })), {
+        type: 'probe.echo',
+      });
+      expect(reply).toEqual({ ok: true, data: { text: 'raw' } });
+    });
+
+    it('answers bad requests with an error reply and keeps serving', async () => {
+      expect(await rawRpc(Buffer.from('{not json'), { type: 'probe.echo' })).toMatchObject({
+        ok: false,
+        error: { code: 'BAD_REQUEST' },
+      });
+      expect(await rawRpc(Buffer.from('{}'), { type: 'probe.nothing' })).toMatchObject({
+        ok: false,
+        error: { code: 'UNKNOWN_MESSAGE' },
+      });
+      const invalid = await rawRpc(Buffer.from(JSON.stringify({ text: '' })), {
+        type: 'probe.echo',
+      });
+      expect(invalid).toMatchObject({ ok: false, error: { code: 'VALIDATION_FAILED' } });
+      expect(invalid.error.details.issues[0].path).toBe('text');
+      expect(await client.request(ProbeEcho, { text: 'still here' })).toEqual({
+        text: 'still here',
+      });
+    });
+
+    it("carries a handler's domain error code to the caller", async () => {
+      const error = await client.request(ProbeRefuse, {}).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RpcError);
+      expect(error).toMatchObject({ code: 'PROBE.REFUSED', message: 'refused on purpose' });
+    });
+
+    it('times out with a typed error when the answer comes too late', async () => {
+      const error = await client
+        .request(ProbeSlow, { delayMs: 1_000 }, { timeoutMs: 100 })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RpcTimeoutError);
+      expect(error).toMatchObject({ code: 'RPC_TIMEOUT' });
+    });
+  });
+
+  describe('events', () => {
+    const publish = (payload: object, properties: Record<string, unknown> = {}) =>
+      ch.publish(
+        EVENTS_EXCHANGE,
+        'probe.happened',
+        Buffer.isBuffer(payload) ? payload : Buffer.from(JSON.stringify(payload)),
+        {
+          messageId: randomUUID(),
+          type: 'probe.happened',
+          contentType: 'application/json',
+          persistent: true,
+          ...properties,
+        },
+      );
+
+    it('handles an emitted event and acks it', async () => {
+      const id = randomUUID();
+      await firstValueFrom(client.emit('probe.happened', { id }), { defaultValue: undefined });
+      await waitFor('the event to be handled', () => recorder.handled.find((h) => h.id === id));
+      await waitFor('the queue to be empty', async () => {
+        const q = await admin.queue(vhost, eventsQueue('probe'));
+        return q?.messages === 0;
+      });
+    });
+
+    it('retries a failing handler through the delay tiers until it succeeds', async () => {
+      const id = randomUUID();
+      publish({ id, failTimes: 3 });
+      const handled = await waitFor('the retried event to succeed', () =>
+        recorder.handled.find((h) => h.id === id),
+      );
+      // 2 tries per delivery (1 immediate retry): rounds 0 and 1 failed 3 times, the 4th try won.
+      expect(recorder.attempts.get(id)).toBe(4);
+      expect(handled.attemptsHeader).toBe(1);
+    });
+
+    it('dead-letters a message that keeps failing, with the error metadata, while others flow', async () => {
+      const bad = randomUUID();
+      const good = randomUUID();
+      publish({ id: bad, failTimes: 100 }, { correlationId: 'corr-bad' });
+      publish({ id: good });
+      await waitFor('the good event', () => recorder.handled.find((h) => h.id === good));
+
+      const dead = await takeDeadLetter(bad);
+      expect(JSON.parse(dead.content.toString())).toMatchObject({ id: bad });
+      expect(dead.properties).toMatchObject({ type: 'probe.happened', correlationId: 'corr-bad' });
+      expect(dead.properties.headers).toMatchObject({
+        'x-death-reason': 'retries-exhausted',
+        'x-attempts': 3,
+        'x-original-queue': 'probe.events',
+        'x-original-routing-key': 'probe.happened',
+        'x-service': 'probe',
+        'x-error-message': expect.stringContaining('transient failure'),
+        'x-failed-at': expect.any(String),
+      });
+      // 3 deliveries (first + 2 tiers) × 2 tries each.
+      expect(recorder.attempts.get(bad)).toBe(6);
+    });
+
+    it('dead-letters a PermanentError at once, without retries', async () => {
+      const id = randomUUID();
+      publish({ id, permanent: true });
+      const dead = await takeDeadLetter(id);
+      expect(dead.properties.headers).toMatchObject({ 'x-death-reason': 'rejected' });
+      expect(recorder.attempts.get(id)).toBe(1);
+    });
+
+    it('dead-letters poison messages at once with the reason, and keeps consuming', async () => {
+      const notJson = randomUUID();
+      publish(Buffer.from(`not json ${notJson}`));
+      const unknown = randomUUID();
+      publish({ id: unknown }, { type: 'probe.unheard-of' });
+      const invalid = randomUUID();
+      publish({ id: invalid, failTimes: 'many' });
+
+      expect((await takeDeadLetter(notJson)).properties.headers).toMatchObject({
+        'x-death-reason': 'malformed',
+      });
+      expect((await takeDeadLetter(unknown)).properties.headers).toMatchObject({
+        'x-death-reason': 'unknown-type',
+      });
+      const rejected = await takeDeadLetter(invalid);
+      expect(rejected.properties.headers).toMatchObject({ 'x-death-reason': 'invalid' });
+      expect(rejected.properties.headers!['x-error-message']).toContain('failTimes');
+      expect(recorder.attempts.has(unknown) || recorder.attempts.has(invalid)).toBe(false);
+
+      const after = randomUUID();
+      publish({ id: after });
+      await waitFor('an event after the poison', () =>
+        recorder.handled.find((h) => h.id === after),
+      );
+    });
+
+    it('never has more unacked deliveries than the prefetch', async () => {
+      recorder.maxInProgress = 0;
+      const ids = Array.from({ length: PREFETCH * 4 }, () => randomUUID());
+      for (const id of ids) publish({ id, holdMs: 100 });
+      await waitFor(
+        'all held events',
+        () => ids.every((id) => recorder.handled.some((h) => h.id === id)),
+        { timeoutMs: 20_000 },
+      );
+      expect(recorder.maxInProgress).toBe(PREFETCH);
+    });
+  });
+});
