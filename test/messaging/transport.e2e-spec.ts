@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import amqplib, { type Channel, type ChannelModel, type GetMessage } from 'amqplib';
+import amqplib, { type Channel, type ChannelModel } from 'amqplib';
 import { firstValueFrom } from 'rxjs';
 import {
   AmqpClient,
@@ -14,7 +14,7 @@ import {
   RpcTimeoutError,
   rpcQueue,
 } from '@app/messaging';
-import { RabbitAdmin, waitFor, withVhost } from '@app/messaging/testing';
+import { EventProbe, RabbitAdmin, waitFor, withVhost } from '@app/messaging/testing';
 import { testEnv } from '../support/env.js';
 import { ProbeEcho, ProbeRefuse, ProbeSlow, Recorder, startProbeApp } from './transport-app.js';
 
@@ -29,6 +29,7 @@ describe('the AMQP transport', () => {
   let client: AmqpClient;
   let raw: ChannelModel;
   let ch: Channel;
+  let probe: EventProbe;
 
   beforeAll(async () => {
     vhost = await admin.createVhost('test-transport');
@@ -45,9 +46,11 @@ describe('the AMQP transport', () => {
     client = new AmqpClient(connection, clientOptions);
     raw = await amqplib.connect(url);
     ch = await raw.createChannel();
+    probe = await EventProbe.start(url, []);
   });
 
   afterAll(async () => {
+    await probe?.close();
     await raw?.close();
     await client?.close();
     await connection?.onApplicationShutdown();
@@ -88,18 +91,7 @@ describe('the AMQP transport', () => {
     }
   }
 
-  async function takeDeadLetter(id: string): Promise<GetMessage> {
-    return waitFor(`dead letter ${id}`, async () => {
-      const msg = await ch.get(deadLetterQueue('probe'), { noAck: false });
-      if (!msg) return undefined;
-      if (msg.content.toString().includes(id)) {
-        ch.ack(msg);
-        return msg;
-      }
-      ch.nack(msg, false, true);
-      return undefined;
-    });
-  }
+  const takeDeadLetter = (marker: string) => probe.take(deadLetterQueue('probe'), marker);
 
   describe('RPC', () => {
     it('answers a typed request and a plain Nest send()', async () => {

@@ -14,8 +14,9 @@ export interface ReceivedMail {
 /** A real SMTP server in the test process, recording every e-mail it accepts. */
 export class SmtpSink {
   readonly mails: ReceivedMail[] = [];
-  /** While true, every message is refused with a 451 (a transient SMTP failure). */
-  refusing = false;
+  /** How many of the next messages to refuse with a 451 (a transient SMTP failure). */
+  refuseNext = 0;
+  refused = 0;
 
   private constructor(private readonly server: SMTPServer) {}
 
@@ -27,7 +28,9 @@ export class SmtpSink {
       disabledCommands: ['STARTTLS'],
       logger: false,
       onData(stream, _session, callback) {
-        if (sink.refusing) {
+        if (sink.refuseNext > 0) {
+          sink.refuseNext--;
+          sink.refused++;
           stream.resume();
           return callback(Object.assign(new Error('try again later'), { responseCode: 451 }));
         }

@@ -71,8 +71,12 @@ export async function runService<C extends ServiceConfig>(
   await app.listen(config.http.port, config.http.host);
   const logger = new Logger('Bootstrap');
   logger.log(`${config.service} listening on http://${config.http.host}:${config.http.port}`);
+  let shuttingDown = false;
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
+    // Stays registered: a second signal during the drain must not kill the process mid-way.
+    process.on(signal, () => {
+      if (shuttingDown) return;
+      shuttingDown = true;
       logger.log(`${signal}: stopping consumers, draining in-flight work`);
       app.close().then(
         () => process.exit(0),

@@ -1,4 +1,9 @@
-import amqplib, { type ChannelModel, type ConfirmChannel, type Options } from 'amqplib';
+import amqplib, {
+  type ChannelModel,
+  type ConfirmChannel,
+  type GetMessage,
+  type Options,
+} from 'amqplib';
 import type { EventContract, PayloadOf } from '@app/contracts';
 import { EVENTS_EXCHANGE } from '../topology/names.js';
 import { waitFor } from './wait-for.js';
@@ -95,6 +100,32 @@ export class EventProbe {
       this.channel.publish(exchange, routingKey, content, options, (err) =>
         err ? reject(err) : resolve(),
       ),
+    );
+  }
+
+  /**
+   * Waits for a message in `queue` whose body contains `marker`, removes it and returns it;
+   * other messages are put back. For inspecting dead-letter and retry queues.
+   */
+  async take(queue: string, marker: string, timeoutMs = 10_000): Promise<GetMessage> {
+    return waitFor(
+      `a message containing ${marker} in ${queue}`,
+      async () => {
+        const seen: GetMessage[] = [];
+        try {
+          for (let msg = await this.channel.get(queue); msg; msg = await this.channel.get(queue)) {
+            if (msg.content.toString().includes(marker)) {
+              this.channel.ack(msg);
+              return msg;
+            }
+            seen.push(msg);
+          }
+          return undefined;
+        } finally {
+          for (const msg of seen) this.channel.nack(msg, false, true);
+        }
+      },
+      { timeoutMs },
     );
   }
 

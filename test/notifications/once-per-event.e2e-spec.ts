@@ -1,0 +1,80 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { OrderConfirmed } from '@app/contracts';
+import { deadLetterQueue, EVENTS_EXCHANGE } from '@app/messaging';
+import { waitFor } from '@app/messaging/testing';
+import { http } from '../support/http.js';
+import { TestSystem } from '../support/system.js';
+
+describe('notification', () => {
+  let system: TestSystem;
+
+  beforeAll(async () => {
+    system = await TestSystem.start('notify', { services: ['notification'] });
+  });
+
+  afterAll(() => system?.stop());
+
+  const confirmed = (orderId: string, customerEmail: string) => ({
+    orderId,
+    customerEmail,
+    items: [{ sku: 'BOOK-1', quantity: 1 }],
+    occurredAt: new Date().toISOString(),
+  });
+
+  const publish = (body: unknown, messageId: string, type = OrderConfirmed.name) =>
+    system.probe.publish(EVENTS_EXCHANGE, type, body, {
+      messageId,
+      type,
+      contentType: 'application/json',
+      persistent: true,
+      headers: { 'x-message-version': 1 },
+    });
+
+  it('sends one e-mail for an event delivered twice', async () => {
+    const orderId = randomUUID();
+    const messageId = randomUUID();
+    await publish(confirmed(orderId, 'twice@example.com'), messageId);
+    await publish(confirmed(orderId, 'twice@example.com'), messageId);
+    // A later, different event proves the duplicate was consumed, not still waiting.
+    const marker = randomUUID();
+    await publish(confirmed(marker, 'twice@example.com'), randomUUID());
+
+    await system.smtp.waitForMail('twice@example.com', `Order ${marker} confirmed`);
+    await waitFor(
+      'the events queue to drain',
+      async () => (await system.admin.queue(system.vhost, 'notification.events'))?.messages === 0,
+    );
+    expect(system.smtp.mailsTo('twice@example.com', `Order ${orderId}`)).toHaveLength(1);
+    const sent = await http('GET', system.url('notification', `/notifications?orderId=${orderId}`));
+    expect(sent.body).toHaveLength(1);
+    expect(sent.body[0]).toMatchObject({ eventId: messageId, eventType: 'order.confirmed' });
+  });
+
+  it('retries while SMTP refuses, then sends exactly once', async () => {
+    const orderId = randomUUID();
+    // Each delivery makes 3 tries (RETRY_IMMEDIATE=2): the first delivery fails, the
+    // retry from the first delay tier succeeds on its second try.
+    system.smtp.refuseNext = 4;
+    await publish(confirmed(orderId, 'later@example.com'), randomUUID());
+
+    await system.smtp.waitForMail('later@example.com', `Order ${orderId} confirmed`);
+    expect(system.smtp.refused).toBe(4);
+    expect(system.smtp.mailsTo('later@example.com')).toHaveLength(1);
+    const sent = await http('GET', system.url('notification', `/notifications?orderId=${orderId}`));
+    expect(sent.body).toHaveLength(1);
+  });
+
+  it('dead-letters an event that fails its contract, without sending anything', async () => {
+    const orderId = randomUUID();
+    await publish({ orderId, customerEmail: 'not-an-email' }, randomUUID());
+
+    const dead = await system.probe.take(deadLetterQueue('notification'), orderId);
+    expect(dead.properties.headers).toMatchObject({
+      'x-death-reason': 'invalid',
+      'x-service': 'notification',
+    });
+    expect(dead.properties.headers!['x-error-message']).toContain('customerEmail');
+    expect(system.smtp.mails.some((m) => m.subject.includes(orderId))).toBe(false);
+  });
+});
