@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   InventoryReleased,
+  InventoryStockLow,
   InventoryReserve,
   OrderCancelled,
   OrderConfirmed,
@@ -71,6 +72,21 @@ describe('the order flow', () => {
     expect(notifications.body).toEqual([
       expect.objectContaining({ eventType: 'order.confirmed', recipient: 'ada@example.com' }),
     ]);
+  });
+
+  it('warns operations once when a reservation takes a SKU down to the stock-low threshold', async () => {
+    const sku = await stock(7); // threshold is 5 (STOCK_LOW_THRESHOLD default)
+    await placeOrder([{ sku, quantity: 1 }]); // 6 left: above the threshold
+    const crossing = (await placeOrder([{ sku, quantity: 2 }])).body; // 4 left: crosses it
+    await placeOrder([{ sku, quantity: 1 }]); // 3 left: already below, no second alert
+
+    const low = await system.probe.next(InventoryStockLow, { where: (e) => e.sku === sku });
+    expect(low.body).toMatchObject({ sku, available: 4, threshold: 5 });
+    expect(low.correlationId).toBeDefined();
+    await system.smtp.waitForMail('ops@shop.example', `Stock low: ${sku} (4 left)`);
+    expect(crossing.status).toBe('CONFIRMED');
+    expect(system.probe.all(InventoryStockLow, (e) => e.sku === sku)).toHaveLength(1);
+    expect((await http('GET', system.url('inventory', '/stock/NO-SUCH-SKU'))).status).toBe(404);
   });
 
   it('rejects an order OUT_OF_STOCK with the short SKUs and leaves all stock untouched', async () => {
