@@ -48,6 +48,12 @@ export const ProbeHappened = defineEvent('probe.happened', {
   }),
 });
 
+export const ProbeStubborn = defineEvent('probe.stubborn', {
+  version: 1,
+  description: 'Always fails; its handler has its own, shorter retry policy.',
+  payload: z.object({ id: z.string() }),
+});
+
 /** What the handlers saw, for assertions. */
 @Injectable()
 export class Recorder {
@@ -101,6 +107,12 @@ class ProbeController {
     } finally {
       r.inProgress--;
     }
+  }
+
+  @HandleEvent(ProbeStubborn, { retry: { immediate: 0, delaysMs: [50] } })
+  stubborn(@Payload() event: PayloadOf<typeof ProbeStubborn>) {
+    this.recorder.attempts.set(event.id, (this.recorder.attempts.get(event.id) ?? 0) + 1);
+    throw new Error(`stubborn ${event.id}`);
   }
 }
 

@@ -201,6 +201,23 @@ describe('the AMQP transport', () => {
       expect(recorder.attempts.get(bad)).toBe(6);
     });
 
+    it("follows a handler's own retry policy instead of the service's", async () => {
+      const id = randomUUID();
+      ch.publish(EVENTS_EXCHANGE, 'probe.stubborn', Buffer.from(JSON.stringify({ id })), {
+        messageId: randomUUID(),
+        type: 'probe.stubborn',
+        persistent: true,
+      });
+      const dead = await takeDeadLetter(id);
+      // No immediate retry, one 50 ms tier: two tries in all.
+      expect(recorder.attempts.get(id)).toBe(2);
+      expect(dead.properties.headers).toMatchObject({
+        'x-death-reason': 'retries-exhausted',
+        'x-attempts': 2,
+      });
+      expect(await admin.queue(vhost, 'probe.events.retry.50ms')).toBeDefined();
+    });
+
     it('dead-letters a PermanentError at once, without retries', async () => {
       const id = randomUUID();
       publish({ id, permanent: true });

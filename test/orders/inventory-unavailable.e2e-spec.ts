@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { InventoryReserve, OrderRejected } from '@app/contracts';
+import { InventoryReserve, InventoryReserved, OrderRejected } from '@app/contracts';
 import { rpcQueue } from '@app/messaging';
 import { waitFor } from '@app/messaging/testing';
 import { http } from '../support/http.js';
@@ -61,6 +61,58 @@ describe('when inventory is not running', () => {
     });
     expect(late).toMatchObject({ status: 'REJECTED', reason: 'ORDER_CLOSED' });
     expect((await http('GET', system.url('inventory', '/stock/LATE-1'))).body.available).toBe(10);
+    expect(system.probe.all(InventoryReserved, (e) => e.orderId === res.body.id)).toHaveLength(0);
+  });
+
+  it('opens the circuit after repeated timeouts, fails fast, and closes it once inventory answers again', async () => {
+    system = await TestSystem.start('circuit', {
+      services: ['order', 'inventory'],
+      env: { RPC_TIMEOUT_MS: '500', RPC_CIRCUIT_FAILURES: '2', RPC_CIRCUIT_COOLDOWN_MS: '1500' },
+    });
+    const s = system;
+    await http('PUT', s.url('inventory', '/stock/CIRCUIT-1'), { available: 10 });
+    await s.stopService('inventory');
+
+    const timedOut = [await placeOrder(s, 'CIRCUIT-1'), await placeOrder(s, 'CIRCUIT-1')];
+    expect(timedOut.map((r) => r.body.rejection?.reason)).toEqual([
+      'INVENTORY_UNAVAILABLE',
+      'INVENTORY_UNAVAILABLE',
+    ]);
+    const ready = await http('GET', s.url('order', '/health/ready'));
+    expect(ready.status).toBe(200);
+    expect(ready.body).toMatchObject({
+      status: 'degraded',
+      details: { rpc: { status: 'degraded', inventory: 'open' } },
+    });
+
+    const started = Date.now();
+    const fast = await placeOrder(s, 'CIRCUIT-1');
+    expect(fast.body.rejection?.reason).toBe('INVENTORY_UNAVAILABLE');
+    expect(Date.now() - started).toBeLessThan(400); // no request sent, no timeout waited
+
+    await s.startService('inventory');
+    const ids = [...timedOut, fast].map((r) => r.body.id as string);
+    // After the cool-down one probe goes through; it succeeds and closes the circuit.
+    const confirmed = await waitFor(
+      'an order to be confirmed again',
+      async () => {
+        const res = await placeOrder(s, 'CIRCUIT-1');
+        return res.body.status === 'CONFIRMED' && res;
+      },
+      { timeoutMs: 10_000, intervalMs: 300 },
+    );
+    expect((await http('GET', s.url('order', '/health/ready'))).body.details.rpc).toMatchObject({
+      inventory: 'closed',
+    });
+
+    // The requests that timed out expired in the broker: none was executed late.
+    await waitFor(
+      'inventory.events to drain',
+      async () => (await s.admin.queue(s.vhost, 'inventory.events'))?.messages === 0,
+    );
+    expect(s.probe.all(InventoryReserved, (e) => ids.includes(e.orderId))).toHaveLength(0);
+    expect((await http('GET', s.url('inventory', '/stock/CIRCUIT-1'))).body.available).toBe(10 - 2);
+    expect(confirmed.body.items[0].quantity).toBe(2);
   });
 
   it('rejects at once when no inventory queue exists at all', async () => {

@@ -14,6 +14,8 @@ export interface OrderConfig extends ServiceConfig {
 export const orderEnv = z.object({
   RPC_TIMEOUT_MS: positiveInt.default(5_000),
   PENDING_ORDER_TIMEOUT_MS: positiveInt.default(60_000),
+  RPC_CIRCUIT_FAILURES: positiveInt.default(5),
+  RPC_CIRCUIT_COOLDOWN_MS: positiveInt.default(10_000),
 });
 
 export function loadOrderConfig(env: Env = process.env): OrderConfig {
@@ -25,7 +27,14 @@ export function loadOrderConfig(env: Env = process.env): OrderConfig {
   );
   return {
     ...config,
-    messaging: { ...config.messaging, rpcTimeoutMs: own.RPC_TIMEOUT_MS },
+    messaging: {
+      ...config.messaging,
+      rpcTimeoutMs: own.RPC_TIMEOUT_MS,
+      circuitBreaker: {
+        failureThreshold: own.RPC_CIRCUIT_FAILURES,
+        cooldownMs: own.RPC_CIRCUIT_COOLDOWN_MS,
+      },
+    },
     order: { rpcTimeoutMs: own.RPC_TIMEOUT_MS, pendingTimeoutMs: own.PENDING_ORDER_TIMEOUT_MS },
   };
 }

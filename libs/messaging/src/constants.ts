@@ -17,6 +17,8 @@ export const Defaults = {
   prefetch: 32,
   rpcPrefetch: 64,
   rpcTimeoutMs: 5_000,
+  circuitFailureThreshold: 5,
+  circuitCooldownMs: 10_000,
   heartbeatSeconds: 10,
   reconnectSeconds: 1,
   /** A publish not confirmed within this time fails loudly instead of waiting forever. */

@@ -1,6 +1,12 @@
 import { EventPattern, MessagePattern } from '@nestjs/microservices';
 import type { Observable } from 'rxjs';
 import type { EventContract, PayloadOf, RequestOf, ResponseOf, RpcContract } from '@app/contracts';
+import type { RetryOptions } from './messaging.options.js';
+
+export interface EventHandlerOptions {
+  /** Overrides the service's retry policy for this handler (its delay queues are declared too). */
+  retry?: Partial<RetryOptions>;
+}
 
 type Returns<T> = T | Promise<T> | Observable<T>;
 
@@ -30,9 +36,8 @@ export function HandleRpc<C extends RpcContract>(
  */
 export function HandleEvent<C extends EventContract>(
   contract: C,
+  options: EventHandlerOptions = {},
 ): HandlerDecorator<PayloadOf<C>, unknown> {
-  return EventPattern<string>(contract.name, { contract }) as HandlerDecorator<
-    PayloadOf<C>,
-    unknown
-  >;
+  const extras = { contract, retry: options.retry };
+  return EventPattern<string>(contract.name, extras) as HandlerDecorator<PayloadOf<C>, unknown>;
 }

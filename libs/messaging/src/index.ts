@@ -9,6 +9,7 @@ export { MessageContext, type MessageContextData } from './context/message-conte
 export { AmqpServer, AMQP_TRANSPORT } from './transport/amqp.server.js';
 export { AmqpClient, type CallOptions, type EventMessage } from './transport/amqp.client.js';
 export { AmqpContext } from './transport/amqp.context.js';
+export { CircuitBreaker, RpcCircuitOpenError, type CircuitState } from './rpc/circuit-breaker.js';
 export * from './topology/names.js';
 export { declareServiceTopology, type ServiceTopology } from './topology/declare.js';
 export type { RpcReply, RpcErrorBody } from './wire/rpc-reply.js';

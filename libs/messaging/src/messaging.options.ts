@@ -9,6 +9,13 @@ export interface RetryOptions {
   delaysMs: readonly number[];
 }
 
+export interface CircuitBreakerOptions {
+  /** Consecutive calls to one service that time out or cannot be sent before it opens. */
+  failureThreshold: number;
+  /** How long an open circuit fails calls at once before one probe goes through. */
+  cooldownMs: number;
+}
+
 export interface MessagingModuleOptions {
   /** One URL or a list of cluster nodes (`amqp://` or `amqps://`, vhost in the path). */
   urls: string | readonly string[];
@@ -21,6 +28,8 @@ export interface MessagingModuleOptions {
   /** Default RPC timeout; also the request's AMQP `expiration`. */
   rpcTimeoutMs?: number;
   retry?: Partial<RetryOptions>;
+  /** Per called service; `false` turns it off. */
+  circuitBreaker?: Partial<CircuitBreakerOptions> | false;
   queueType?: QueueType;
   shutdownTimeoutMs?: number;
   /** How long start-up waits for the broker before failing. */
@@ -28,9 +37,12 @@ export interface MessagingModuleOptions {
   heartbeatSeconds?: number;
 }
 
-export type ResolvedMessagingOptions = Required<Omit<MessagingModuleOptions, 'urls' | 'retry'>> & {
+export type ResolvedMessagingOptions = Required<
+  Omit<MessagingModuleOptions, 'urls' | 'retry' | 'circuitBreaker'>
+> & {
   urls: readonly string[];
   retry: RetryOptions;
+  circuitBreaker: CircuitBreakerOptions | false;
 };
 
 export function resolveMessagingOptions(options: MessagingModuleOptions): ResolvedMessagingOptions {
@@ -48,5 +60,13 @@ export function resolveMessagingOptions(options: MessagingModuleOptions): Resolv
       immediate: options.retry?.immediate ?? Defaults.immediateRetries,
       delaysMs: options.retry?.delaysMs ?? Defaults.retryDelaysMs,
     },
+    circuitBreaker:
+      options.circuitBreaker === false
+        ? false
+        : {
+            failureThreshold:
+              options.circuitBreaker?.failureThreshold ?? Defaults.circuitFailureThreshold,
+            cooldownMs: options.circuitBreaker?.cooldownMs ?? Defaults.circuitCooldownMs,
+          },
   };
 }

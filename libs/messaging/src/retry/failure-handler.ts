@@ -24,18 +24,22 @@ export class FailureHandler {
     private readonly retry: RetryOptions,
   ) {}
 
-  /** A handler threw after its immediate tries: schedule a delayed retry or give up. */
+  /**
+   * A handler threw after its immediate tries: schedule a delayed retry or give up.
+   * `retry` is the handler's own policy when it overrides the service's.
+   */
   async handlerFailed(
     ch: ConfirmChannel,
     msg: ConsumeMessage,
     meta: IncomingMeta,
     error: unknown,
+    retry: RetryOptions = this.retry,
   ): Promise<void> {
     if (error instanceof PermanentError) {
       return this.deadLetter(ch, msg, meta, 'rejected', error);
     }
     const round = meta.attempts; // failed deliveries before this one
-    const delayMs = this.retry.delaysMs[round];
+    const delayMs = retry.delaysMs[round];
     if (delayMs === undefined) {
       return this.deadLetter(ch, msg, meta, 'retries-exhausted', error);
     }

@@ -17,6 +17,7 @@ import {
   publishProperties,
 } from '../wire/properties.js';
 import { isRpcReply } from '../wire/rpc-reply.js';
+import { CircuitBreaker, type CircuitState } from '../rpc/circuit-breaker.js';
 
 export interface CallOptions {
   timeoutMs?: number;
@@ -43,6 +44,7 @@ interface PendingCall {
 export class AmqpClient extends ClientProxy {
   private readonly logger = new Logger(AmqpClient.name);
   private readonly pending = new Map<string, PendingCall>();
+  private readonly breakers = new Map<string, CircuitBreaker>();
   private rpcChannel?: ChannelWrapper;
   private eventChannel?: ChannelWrapper;
 
@@ -98,12 +100,46 @@ export class AmqpClient extends ClientProxy {
     );
   }
 
+  /** State of the circuit of every service this client has called. */
+  circuits(): Record<string, CircuitState> {
+    return Object.fromEntries([...this.breakers].map(([service, b]) => [service, b.state]));
+  }
+
   /** Core of `send()` and `request()`: resolves with the reply's `data`. */
   async call(
     pattern: string,
     version: number,
     payload: unknown,
     options: CallOptions = {},
+  ): Promise<unknown> {
+    const breaker = this.breakerFor(serviceOfRpc(pattern));
+    breaker?.admit();
+    try {
+      const data = await this.roundTrip(pattern, version, payload, options);
+      breaker?.succeeded();
+      return data;
+    } catch (error) {
+      // An error reply proves the service is alive; only silence and refusal count.
+      if (error instanceof RpcTimeoutError || error instanceof RpcUnavailableError)
+        breaker?.failed();
+      else breaker?.succeeded();
+      throw error;
+    }
+  }
+
+  private breakerFor(service: string): CircuitBreaker | undefined {
+    const options = this.options.circuitBreaker;
+    if (!options) return undefined;
+    let breaker = this.breakers.get(service);
+    if (!breaker) this.breakers.set(service, (breaker = new CircuitBreaker(service, options)));
+    return breaker;
+  }
+
+  private async roundTrip(
+    pattern: string,
+    version: number,
+    payload: unknown,
+    options: CallOptions,
   ): Promise<unknown> {
     await this.connect();
     const timeoutMs = options.timeoutMs ?? this.options.rpcTimeoutMs;

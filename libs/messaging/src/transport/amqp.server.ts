@@ -13,7 +13,7 @@ import {
   toFieldIssues,
   toRpcErrorBody,
 } from '../errors.js';
-import type { ResolvedMessagingOptions } from '../messaging.options.js';
+import type { ResolvedMessagingOptions, RetryOptions } from '../messaging.options.js';
 import { FailureHandler } from '../retry/failure-handler.js';
 import { declareServiceTopology } from '../topology/declare.js';
 import { eventsQueue, rpcQueue } from '../topology/names.js';
@@ -77,7 +77,7 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
       queueType: this.options.queueType,
       rpc: rpcPatterns.length > 0,
       eventBindings: eventPatterns,
-      retryDelaysMs: this.options.retry.delaysMs,
+      retryDelaysMs: this.allRetryDelays(),
     };
     await this.connection.waitForConnect(this.options.connectTimeoutMs);
     const ready: Promise<void>[] = [];
@@ -170,15 +170,17 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
     } catch (error) {
       return this.failures.deadLetter(ch, msg, meta, 'invalid', error);
     }
+    const retry = this.retryFor(handler);
     try {
       await this.invokeWithImmediateRetries(
         handler,
         payload,
         new AmqpContext([msg, ch, meta]),
         meta,
+        retry,
       );
     } catch (error) {
-      return this.failures.handlerFailed(ch, msg, meta, error);
+      return this.failures.handlerFailed(ch, msg, meta, error, retry);
     }
     safeAck(ch, msg);
   }
@@ -255,15 +257,29 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
     payload: unknown,
     ctx: AmqpContext,
     meta: IncomingMeta,
+    retry: RetryOptions,
   ): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
         await this.invoke(handler, payload, ctx, meta);
         return;
       } catch (error) {
-        if (error instanceof PermanentError || attempt >= this.options.retry.immediate) throw error;
+        if (error instanceof PermanentError || attempt >= retry.immediate) throw error;
       }
     }
+  }
+
+  /** The service's retry policy, with what the handler's `@HandleEvent(…, { retry })` overrides. */
+  private retryFor(handler: MessageHandler): RetryOptions {
+    const own = handler.extras?.retry as Partial<RetryOptions> | undefined;
+    return own ? { ...this.options.retry, ...own } : this.options.retry;
+  }
+
+  /** Every delay any event handler may use: each gets its delay queue. */
+  private allRetryDelays(): number[] {
+    const handlers = [...this.messageHandlers.values()].filter((h) => h.isEventHandler);
+    const delays = handlers.flatMap((h) => this.retryFor(h).delaysMs);
+    return [...new Set([...this.options.retry.delaysMs, ...delays])].sort((a, b) => a - b);
   }
 
   private invoke(

@@ -1,16 +1,21 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
-import { AmqpConnection } from '@app/messaging';
+import { AmqpClient, AmqpConnection } from '@app/messaging';
 import { type Kysely, sql } from 'kysely';
 import { DATABASE } from '../database/database.module.js';
 
-/** Liveness: the process answers. Readiness: the broker and the database are reachable. */
+/**
+ * Liveness: the process answers. Readiness: the broker and the database are reachable
+ * (503 otherwise); an open RPC circuit reports "degraded" (200): the service still answers,
+ * failing fast what depends on the service behind the circuit.
+ */
 @Controller('health')
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
     private readonly broker: AmqpConnection,
+    private readonly client: AmqpClient,
     @Inject(DATABASE) private readonly db: Kysely<unknown>,
   ) {}
 
@@ -37,6 +42,11 @@ export class HealthController {
             await sql`select 1`.execute(this.db);
           })
           .withTimeout(2_000),
+      () => {
+        const circuits = this.client.circuits();
+        const rpc = this.indicators.check('rpc');
+        return Object.values(circuits).includes('open') ? rpc.degraded(circuits) : rpc.up(circuits);
+      },
     ]);
   }
 }
