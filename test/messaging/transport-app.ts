@@ -58,6 +58,8 @@ export const ProbeStubborn = defineEvent('probe.stubborn', {
 @Injectable()
 export class Recorder {
   readonly attempts = new Map<string, number>();
+  /** When each try of an event started (ms since the epoch). */
+  readonly triedAt = new Map<string, number[]>();
   readonly handled: { id: string; attemptsHeader: number; correlationId?: string }[] = [];
   inProgress = 0;
   maxInProgress = 0;
@@ -92,6 +94,7 @@ class ProbeController {
     const r = this.recorder;
     const attempt = (r.attempts.get(event.id) ?? 0) + 1;
     r.attempts.set(event.id, attempt);
+    r.triedAt.set(event.id, [...(r.triedAt.get(event.id) ?? []), Date.now()]);
     r.inProgress++;
     r.maxInProgress = Math.max(r.maxInProgress, r.inProgress);
     try {

@@ -178,6 +178,21 @@ describe('the AMQP transport', () => {
       expect(handled.attemptsHeader).toBe(1);
     });
 
+    it('waits each delay tier before the next delivery, within tolerance', async () => {
+      const id = randomUUID();
+      publish({ id, failTimes: 5 });
+      await waitFor('the event to succeed on its sixth try', () =>
+        recorder.handled.find((h) => h.id === id),
+      );
+      const t = recorder.triedAt.get(id)!;
+      expect(t).toHaveLength(6); // 2 tries per delivery: at once, after 100 ms, after 300 ms
+      const gap = (from: number) => t[from + 1]! - t[from]!;
+      expect(gap(1)).toBeGreaterThanOrEqual(90);
+      expect(gap(1)).toBeLessThan(100 + 1_000);
+      expect(gap(3)).toBeGreaterThanOrEqual(290);
+      expect(gap(3)).toBeLessThan(300 + 1_000);
+    });
+
     it('dead-letters a message that keeps failing, with the error metadata, while others flow', async () => {
       const bad = randomUUID();
       const good = randomUUID();

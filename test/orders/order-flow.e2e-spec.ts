@@ -9,6 +9,8 @@ import {
   OrderCreated,
   OrderRejected,
 } from '@app/contracts';
+import { EVENTS_EXCHANGE } from '@app/messaging';
+import { waitFor } from '@app/messaging/testing';
 import { http } from '../support/http.js';
 import { TestSystem } from '../support/system.js';
 
@@ -184,6 +186,46 @@ describe('the order flow', () => {
     expect(twice.body.status).toBe('CANCELLED');
     expect(system.probe.all(OrderCancelled, (e) => e.orderId === order.id)).toHaveLength(1);
     expect(await available(sku)).toBe(5);
+  });
+
+  it('releases stock once when the same cancellation arrives twice', async () => {
+    const sku = await stock(5);
+    const order = (await placeOrder([{ sku, quantity: 3 }])).body;
+    expect(await available(sku)).toBe(2);
+    const cancelled = {
+      orderId: order.id,
+      customerEmail: order.customerEmail,
+      items: order.items,
+      occurredAt: new Date().toISOString(),
+    };
+    const messageId = randomUUID();
+    const properties = {
+      type: OrderCancelled.name,
+      contentType: 'application/json',
+      headers: { 'x-message-version': 1 },
+    };
+
+    // A redelivery (same message_id) and a duplicate publish (new message_id).
+    await system.probe.publish(EVENTS_EXCHANGE, OrderCancelled.name, cancelled, {
+      ...properties,
+      messageId,
+    });
+    await system.probe.publish(EVENTS_EXCHANGE, OrderCancelled.name, cancelled, {
+      ...properties,
+      messageId,
+    });
+    await system.probe.publish(EVENTS_EXCHANGE, OrderCancelled.name, cancelled, {
+      ...properties,
+      messageId: randomUUID(),
+    });
+
+    await system.probe.next(InventoryReleased, { where: (e) => e.orderId === order.id });
+    await waitFor(
+      'inventory.events to drain',
+      async () => (await system.admin.queue(system.vhost, 'inventory.events'))?.messages === 0,
+    );
+    expect(await available(sku)).toBe(5);
+    expect(system.probe.all(InventoryReleased, (e) => e.orderId === order.id)).toHaveLength(1);
   });
 
   it('refuses to cancel a rejected order with 409', async () => {

@@ -12,6 +12,8 @@ export interface DatabaseOptions {
   poolSize?: number;
 }
 
+const logger = new Logger('Database');
+
 // bigint columns (bigserial ids, counts) come back as strings; keep them exact.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => v);
 
@@ -24,6 +26,9 @@ export function createDatabase<DB>(
     // search_path makes the service schema the default for every query and migration.
     options: `-c search_path=${options.schema}`,
   });
+  // An idle connection the server drops (restart, failover) must not crash the process:
+  // the pool replaces it, and the next query reports any real outage.
+  pool.on('error', (error) => logger.warn(`Idle database connection lost: ${error.message}`));
   return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
 }
 
