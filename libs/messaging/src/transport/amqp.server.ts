@@ -1,19 +1,10 @@
 import { Logger } from '@nestjs/common';
-import { type CustomTransportStrategy, type MessageHandler, Server } from '@nestjs/microservices';
+import { type CustomTransportStrategy, Server } from '@nestjs/microservices';
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
-import { lastValueFrom } from 'rxjs';
-import { inboundSchema, type MessageContract } from '@app/contracts';
 import { type AmqpConnection } from '../connection/amqp-connection.js';
-import { MessageContext } from '../context/message-context.js';
-import {
-  ContractViolationError,
-  describeError,
-  PermanentError,
-  toFieldIssues,
-  toRpcErrorBody,
-} from '../errors.js';
-import type { ResolvedMessagingOptions, RetryOptions } from '../messaging.options.js';
+import { describeError, PermanentError, toRpcErrorBody } from '../errors.js';
+import type { ResolvedMessagingOptions } from '../messaging.options.js';
 import { FailureHandler } from '../retry/failure-handler.js';
 import { declareServiceTopology } from '../topology/declare.js';
 import { eventsQueue, rpcQueue } from '../topology/names.js';
@@ -26,6 +17,7 @@ import {
 } from '../wire/properties.js';
 import type { RpcReply } from '../wire/rpc-reply.js';
 import { AmqpContext } from './amqp.context.js';
+import { HandlerInvoker } from './handler-invoker.js';
 import { InFlight } from './in-flight.js';
 
 export const AMQP_TRANSPORT = Symbol('AMQP');
@@ -48,6 +40,7 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
   private readonly inFlight = new InFlight();
   private readonly failures: FailureHandler;
   private readonly rpcFailures: FailureHandler;
+  private readonly invoker: HandlerInvoker;
   private closing = false;
 
   constructor(
@@ -58,6 +51,7 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
     const { service, retry } = options;
     this.failures = new FailureHandler(service, eventsQueue(service), retry);
     this.rpcFailures = new FailureHandler(service, rpcQueue(service), retry);
+    this.invoker = new HandlerInvoker(retry);
   }
 
   async listen(callback: (error?: unknown) => void): Promise<void> {
@@ -77,7 +71,9 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
       queueType: this.options.queueType,
       rpc: rpcPatterns.length > 0,
       eventBindings: eventPatterns,
-      retryDelaysMs: this.allRetryDelays(),
+      retryDelaysMs: this.invoker.retryDelays(
+        [...this.messageHandlers.values()].filter((h) => h.isEventHandler),
+      ),
     };
     await this.connection.waitForConnect(this.options.connectTimeoutMs);
     const ready: Promise<void>[] = [];
@@ -166,13 +162,13 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
     }
     let payload: unknown;
     try {
-      payload = this.validate(handler, meta.type!, decoded.value);
+      payload = this.invoker.validate(handler, meta.type!, decoded.value);
     } catch (error) {
       return this.failures.deadLetter(ch, msg, meta, 'invalid', error);
     }
-    const retry = this.retryFor(handler);
+    const retry = this.invoker.retryFor(handler);
     try {
-      await this.invokeWithImmediateRetries(
+      await this.invoker.invokeWithImmediateRetries(
         handler,
         payload,
         new AmqpContext([msg, ch, meta]),
@@ -233,8 +229,13 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
       );
     }
     try {
-      const payload = this.validate(handler, meta.type!, decoded.value);
-      const data = await this.invoke(handler, payload, new AmqpContext([msg, ch, meta]), meta);
+      const payload = this.invoker.validate(handler, meta.type!, decoded.value);
+      const data = await this.invoker.invoke(
+        handler,
+        payload,
+        new AmqpContext([msg, ch, meta]),
+        meta,
+      );
       return { ok: true, data: data ?? null };
     } catch (error) {
       if (!(error instanceof PermanentError)) {
@@ -242,58 +243,6 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
       }
       return { ok: false, error: toRpcErrorBody(error) };
     }
-  }
-
-  private validate(handler: MessageHandler, type: string, value: unknown): unknown {
-    const contract = handler.extras?.contract as MessageContract | undefined;
-    if (!contract) return value;
-    const result = inboundSchema(contract).safeParse(value);
-    if (!result.success) throw new ContractViolationError(type, toFieldIssues(result.error));
-    return result.data;
-  }
-
-  private async invokeWithImmediateRetries(
-    handler: MessageHandler,
-    payload: unknown,
-    ctx: AmqpContext,
-    meta: IncomingMeta,
-    retry: RetryOptions,
-  ): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.invoke(handler, payload, ctx, meta);
-        return;
-      } catch (error) {
-        if (error instanceof PermanentError || attempt >= retry.immediate) throw error;
-      }
-    }
-  }
-
-  /** The service's retry policy, with what the handler's `@HandleEvent(…, { retry })` overrides. */
-  private retryFor(handler: MessageHandler): RetryOptions {
-    const own = handler.extras?.retry as Partial<RetryOptions> | undefined;
-    return own ? { ...this.options.retry, ...own } : this.options.retry;
-  }
-
-  /** Every delay any event handler may use: each gets its delay queue. */
-  private allRetryDelays(): number[] {
-    const handlers = [...this.messageHandlers.values()].filter((h) => h.isEventHandler);
-    const delays = handlers.flatMap((h) => this.retryFor(h).delaysMs);
-    return [...new Set([...this.options.retry.delaysMs, ...delays])].sort((a, b) => a - b);
-  }
-
-  private invoke(
-    handler: MessageHandler,
-    payload: unknown,
-    ctx: AmqpContext,
-    meta: IncomingMeta,
-  ): Promise<unknown> {
-    const correlationId = meta.requestId ?? meta.messageId ?? 'none';
-    return MessageContext.run({ correlationId }, async () =>
-      lastValueFrom(this.transformToObservable(await handler(payload, ctx)), {
-        defaultValue: undefined,
-      }),
-    );
   }
 
   /** Stop taking work, let in-flight handlers finish (bounded), then close the channels. */

@@ -1,0 +1,69 @@
+import type { MessageHandler } from '@nestjs/microservices';
+import { isObservable, lastValueFrom } from 'rxjs';
+import { inboundSchema, type MessageContract } from '@app/contracts';
+import { MessageContext } from '../context/message-context.js';
+import { ContractViolationError, PermanentError, toFieldIssues } from '../errors.js';
+import type { RetryOptions } from '../messaging.options.js';
+import type { IncomingMeta } from '../wire/properties.js';
+import type { AmqpContext } from './amqp.context.js';
+
+/**
+ * Runs a Nest message handler the way the transport needs: payload checked against the
+ * handler's contract, the request's correlation id in context, Promise/Observable/value
+ * results alike, and the in-process tries of the retry policy.
+ */
+export class HandlerInvoker {
+  constructor(private readonly defaults: RetryOptions) {}
+
+  /** The payload as the contract parses it; throws ContractViolationError (permanent). */
+  validate(handler: MessageHandler, type: string, value: unknown): unknown {
+    const contract = handler.extras?.contract as MessageContract | undefined;
+    if (!contract) return value;
+    const result = inboundSchema(contract).safeParse(value);
+    if (!result.success) throw new ContractViolationError(type, toFieldIssues(result.error));
+    return result.data;
+  }
+
+  async invoke(
+    handler: MessageHandler,
+    payload: unknown,
+    ctx: AmqpContext,
+    meta: IncomingMeta,
+  ): Promise<unknown> {
+    const correlationId = meta.requestId ?? meta.messageId ?? 'none';
+    return MessageContext.run({ correlationId }, async () => {
+      const result: unknown = await handler(payload, ctx);
+      return isObservable(result) ? lastValueFrom(result, { defaultValue: undefined }) : result;
+    });
+  }
+
+  /** 1 + `retry.immediate` tries, stopping early on a PermanentError; throws the last error. */
+  async invokeWithImmediateRetries(
+    handler: MessageHandler,
+    payload: unknown,
+    ctx: AmqpContext,
+    meta: IncomingMeta,
+    retry: RetryOptions,
+  ): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.invoke(handler, payload, ctx, meta);
+        return;
+      } catch (error) {
+        if (error instanceof PermanentError || attempt >= retry.immediate) throw error;
+      }
+    }
+  }
+
+  /** The service's retry policy, with what the handler's `@HandleEvent(…, { retry })` overrides. */
+  retryFor(handler: MessageHandler): RetryOptions {
+    const own = handler.extras?.retry as Partial<RetryOptions> | undefined;
+    return own ? { ...this.defaults, ...own } : this.defaults;
+  }
+
+  /** Every delay any of these handlers may use: each gets its delay queue. */
+  retryDelays(handlers: Iterable<MessageHandler>): number[] {
+    const delays = [...handlers].flatMap((h) => this.retryFor(h).delaysMs);
+    return [...new Set([...this.defaults.delaysMs, ...delays])].sort((a, b) => a - b);
+  }
+}
