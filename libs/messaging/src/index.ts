@@ -12,6 +12,7 @@ export { AmqpContext } from './transport/amqp.context.js';
 export { CircuitBreaker, RpcCircuitOpenError, type CircuitState } from './rpc/circuit-breaker.js';
 export * from './topology/names.js';
 export { declareServiceTopology, type ServiceTopology } from './topology/declare.js';
+export * from './dlq/dead-letters.js';
 export type { RpcReply, RpcErrorBody } from './wire/rpc-reply.js';
 export { Outbox, type OutboxOptions } from './outbox/outbox.js';
 export { createOutboxTable, createInboxTable } from './outbox/outbox.migration.js';

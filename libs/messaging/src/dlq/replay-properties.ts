@@ -1,0 +1,40 @@
+import type { MessageProperties, Options } from 'amqplib';
+import { Headers } from '../constants.js';
+import { BrokerHeaders } from './origin.js';
+
+/**
+ * What a failure added, dropped before a replay so the message starts over. The
+ * `x-original-*` headers stay: if it fails again, it still knows where it came from.
+ * The broker's `x-first-death-*`/`x-last-death-*` and `x-delivery-count` describe the same
+ * history (and the DLQ's own redeliveries), so they go too.
+ */
+export const FAILURE_HEADERS: readonly string[] = [
+  Headers.deathReason,
+  Headers.errorMessage,
+  Headers.failedAt,
+  Headers.service,
+  ...Object.values(BrokerHeaders),
+];
+
+/** The dead letter's own properties, for its republication to the queue it failed in. */
+export function replayProperties(p: MessageProperties): Options.Publish {
+  const headers = Object.fromEntries(
+    Object.entries(p.headers ?? {}).filter(([name]) => !FAILURE_HEADERS.includes(name)),
+  );
+  return {
+    contentType: p.contentType,
+    contentEncoding: p.contentEncoding,
+    deliveryMode: p.deliveryMode,
+    priority: p.priority,
+    correlationId: p.correlationId,
+    replyTo: p.replyTo,
+    messageId: p.messageId,
+    timestamp: p.timestamp,
+    type: p.type,
+    appId: p.appId,
+    // Not `userId`: the broker checks it against the user the tool connects as. Not
+    // `expiration`: the broker already removed it when dead-lettering (a dead letter never
+    // expires), and an expired request has no caller left waiting.
+    headers: { ...headers, [Headers.attempts]: 0 },
+  };
+}
