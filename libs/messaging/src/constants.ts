@@ -30,6 +30,8 @@ export const Defaults = {
   queueType: 'classic',
   /** Safety net on quorum queues: a message redelivered this often is dead-lettered by the broker. */
   quorumDeliveryLimit: 20,
+  /** Effectively unlimited, for dead-letter queues that are read with requeues. */
+  quorumDeadLetterDeliveryLimit: 1_000_000,
 } as const;
 
 export const DIRECT_REPLY_TO = 'amq.rabbitmq.reply-to';

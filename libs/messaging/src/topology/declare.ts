@@ -21,7 +21,10 @@ export interface ServiceTopology {
 export async function declareServiceTopology(ch: Channel, t: ServiceTopology): Promise<void> {
   const typeArgs = queueTypeArguments(t.queueType);
   await ch.assertExchange(EVENTS_EXCHANGE, 'topic', { durable: true });
-  await ch.assertQueue(deadLetterQueue(t.service), { durable: true, arguments: typeArgs });
+  await ch.assertQueue(deadLetterQueue(t.service), {
+    durable: true,
+    arguments: { ...typeArgs, ...deadLetterQueueLimit(t.queueType) },
+  });
 
   if (t.rpc) {
     // No dead-lettering here: an expired request is dropped on purpose (the caller gave up).
@@ -62,6 +65,14 @@ function queueTypeArguments(type: QueueType): Record<string, unknown> {
 
 function workQueueSafetyNet(type: QueueType): Record<string, unknown> {
   return type === 'quorum' ? { 'x-delivery-limit': Defaults.quorumDeliveryLimit } : {};
+}
+
+/**
+ * A quorum DLQ has nowhere to dead-letter to, and RabbitMQ 4 gives quorum queues a default
+ * delivery limit of 20: inspecting a DLQ (get + requeue) would then drop its messages.
+ */
+function deadLetterQueueLimit(type: QueueType): Record<string, unknown> {
+  return type === 'quorum' ? { 'x-delivery-limit': Defaults.quorumDeadLetterDeliveryLimit } : {};
 }
 
 /** Quorum queues can dead-letter at-least-once (https://www.rabbitmq.com/docs/quorum-queues#dead-lettering). */
