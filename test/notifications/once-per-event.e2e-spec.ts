@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { OrderConfirmed } from '@app/contracts';
-import { deadLetterQueue, EVENTS_EXCHANGE } from '@app/messaging';
+import { DeadLetters, deadLetterQueue, EVENTS_EXCHANGE } from '@app/messaging';
 import { waitFor } from '@app/messaging/testing';
 import { http } from '../support/http.js';
 import { TestSystem } from '../support/system.js';
@@ -63,6 +63,43 @@ describe('notification', () => {
     expect(system.smtp.mailsTo('later@example.com')).toHaveLength(1);
     const sent = await http('GET', system.url('notification', `/notifications?orderId=${orderId}`));
     expect(sent.body).toHaveLength(1);
+  });
+
+  it('dead-letters an e-mail SMTP keeps refusing, and a DLQ replay sends it exactly once', async () => {
+    const orderId = randomUUID();
+    const messageId = randomUUID();
+    system.smtp.refuseNext = 1_000; // down for good: 3 deliveries × 3 tries all fail
+    await publish(confirmed(orderId, 'replay@example.com'), messageId);
+
+    const dlq = await DeadLetters.connect(system.rabbitUrl);
+    try {
+      const listed = await waitFor('the event in the DLQ', async () => {
+        const { messages } = await dlq.list('notification', { messageId });
+        return messages[0];
+      });
+      expect(listed).toMatchObject({
+        reason: 'retries-exhausted',
+        attempts: 3,
+        type: 'order.confirmed',
+      });
+      expect(system.smtp.mailsTo('replay@example.com')).toHaveLength(0);
+
+      system.smtp.refuseNext = 0; // SMTP is back
+      const { replayed } = await dlq.replay('notification', { messageId });
+      expect(replayed).toHaveLength(1);
+
+      await system.smtp.waitForMail('replay@example.com', `Order ${orderId} confirmed`);
+      await waitFor(
+        'the events queue to drain',
+        async () => (await system.admin.queue(system.vhost, 'notification.events'))?.messages === 0,
+      );
+      expect(system.smtp.mailsTo('replay@example.com')).toHaveLength(1);
+      expect((await dlq.list('notification', { messageId })).messages).toHaveLength(0);
+      // Replaying again finds nothing to send twice.
+      expect((await dlq.replay('notification', { messageId })).replayed).toHaveLength(0);
+    } finally {
+      await dlq.close();
+    }
   });
 
   it('dead-letters an event that fails its contract, without sending anything', async () => {
