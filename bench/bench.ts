@@ -1,0 +1,79 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { RabbitAdmin } from '@app/messaging/testing';
+import { testEnv } from '../test/support/env.js';
+import type { BenchConfig, Workload } from './args.js';
+import type { BenchContext } from './support/compare.js';
+import { formatTable, type ResultRow } from './table.js';
+import { e2eWorkload } from './workloads/e2e.js';
+import { eventsWorkload, scalingWorkload } from './workloads/events.js';
+import { rpcWorkloads } from './workloads/rpc.js';
+
+export interface BenchReport {
+  startedAt: string;
+  finishedAt: string;
+  config: BenchConfig;
+  machine: { node: string; cpus: number; cpuModel: string; loadAverageAtStart: number[] };
+  rows: ResultRow[];
+  table: string;
+  /** Where the JSON was written. */
+  file: string;
+}
+
+/** Runs the chosen workloads in order (RPC, events, end to end, scaling), then reports. */
+const STEPS: { runs: readonly Workload[]; run: (ctx: BenchContext) => Promise<ResultRow[]> }[] = [
+  { runs: ['rpc-sequential', 'rpc-concurrent'], run: rpcWorkloads },
+  { runs: ['events'], run: eventsWorkload },
+  { runs: ['e2e'], run: e2eWorkload },
+  { runs: ['scaling'], run: scalingWorkload },
+];
+
+/**
+ * The whole benchmark, against the broker and database of test/support/env.ts (the local
+ * ones unless RABBITMQ_URL, RABBITMQ_MANAGEMENT_URL, DATABASE_URL say otherwise). Prints
+ * progress through `log`, returns the report and writes it as JSON to `config.outDir`.
+ */
+export async function runBench(
+  config: BenchConfig,
+  log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): Promise<BenchReport> {
+  const startedAt = new Date();
+  const machine = {
+    node: process.version,
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    loadAverageAtStart: loadavg().map((l) => Math.round(l * 100) / 100),
+  };
+  const admin = new RabbitAdmin(testEnv.managementUrl);
+  await admin.ping();
+  const t0 = performance.now();
+  const ctx: BenchContext = {
+    config,
+    admin,
+    rabbitUrl: testEnv.rabbitUrl,
+    log: (line) => log(`[${((performance.now() - t0) / 1000).toFixed(0).padStart(3)} s] ${line}`),
+  };
+  ctx.log(
+    `bench: ${config.quick ? 'quick' : 'full'}, ${config.reps} rep(s), ${config.size}-byte bodies, ` +
+      `${config.workloads.join(', ')}; load average ${machine.loadAverageAtStart.join(' ')}`,
+  );
+  const rows: ResultRow[] = [];
+  for (const step of STEPS) {
+    if (step.runs.some((w) => config.workloads.includes(w))) rows.push(...(await step.run(ctx)));
+  }
+  const table = formatTable(rows);
+  await mkdir(config.outDir, { recursive: true });
+  const file = join(config.outDir, `${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
+  const report: BenchReport = {
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    config,
+    machine,
+    rows,
+    table,
+    file,
+  };
+  await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
+  return report;
+}
