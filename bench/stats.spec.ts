@@ -1,5 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
-import { figure, latencyPercentiles, median, percentile, ratio, summarise } from './stats.js';
+import {
+  cpuMicrosPerOp,
+  figure,
+  latencyPercentiles,
+  median,
+  percentile,
+  ratio,
+  summarise,
+} from './stats.js';
 
 describe('percentile', () => {
   const hundred = Array.from({ length: 100 }, (_, i) => i + 1);
@@ -64,5 +72,17 @@ describe('ratio', () => {
     expect(ratio(figure([95]), figure([100]))).toBeCloseTo(0.95);
     expect(ratio(figure([95]), undefined)).toBeUndefined();
     expect(ratio(undefined, figure([100]))).toBeUndefined();
+  });
+});
+
+describe('cpuMicrosPerOp', () => {
+  it('divides the CPU time the work used by the operations it did', async () => {
+    const { result, cpuMicrosPerOp: perOp } = await cpuMicrosPerOp(1_000, async () => {
+      let x = 0;
+      for (let i = 0; i < 100_000; i++) x += i;
+      return x;
+    });
+    expect(result).toBe(4_999_950_000);
+    expect(perOp).toBeGreaterThanOrEqual(0);
   });
 });

@@ -48,6 +48,21 @@ export function figure(values: readonly number[]): Figure {
   return { median: median(values), min: Math.min(...values), max: Math.max(...values) };
 }
 
+/**
+ * This process's CPU time (user + system) per operation while `work` ran, in µs. The client
+ * and the server of every variant share this process, so it prices a variant's whole code
+ * path, and it is steadier than throughput when other processes compete for the cores.
+ */
+export async function cpuMicrosPerOp<T>(
+  operations: number,
+  work: () => Promise<T>,
+): Promise<{ result: T; cpuMicrosPerOp: number }> {
+  const before = process.cpuUsage();
+  const result = await work();
+  const used = process.cpuUsage(before);
+  return { result, cpuMicrosPerOp: (used.user + used.system) / operations };
+}
+
 /** Latencies of one run (ms) → its p50 and p99. */
 export function latencyPercentiles(latenciesMs: readonly number[] | Float64Array): {
   p50: number;

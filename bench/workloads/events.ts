@@ -1,4 +1,4 @@
-import type { Measurement } from '../stats.js';
+import { cpuMicrosPerOp, type Measurement } from '../stats.js';
 import type { ResultRow } from '../table.js';
 import { type BenchContext, compare } from '../support/compare.js';
 import { type BenchBody, makeBody } from '../support/payload.js';
@@ -6,6 +6,7 @@ import { layerEvents } from '../variants/layer.js';
 import { nestEvents } from '../variants/nest-rmq.js';
 import { rawEvents } from '../variants/raw.js';
 import type { EventTarget } from '../variants/types.js';
+import { CPU_PER_OP } from './rpc.js';
 
 /** Workload 3: n persistent events published with confirms and consumed with manual acks. */
 export async function eventsWorkload(ctx: BenchContext): Promise<ResultRow[]> {
@@ -66,12 +67,15 @@ export async function publishAndConsume(
   const consumed = target.arrivals.next(n, 120_000 + n);
   consumed.catch(() => undefined); // awaited below; a failed publish must not leave it unhandled
   const start = performance.now();
-  await target.publish(n, body);
-  const publishedMs = performance.now() - start;
-  await consumed;
+  let publishedMs = 0;
+  const { cpuMicrosPerOp: cpu } = await cpuMicrosPerOp(n, async () => {
+    await target.publish(n, body);
+    publishedMs = performance.now() - start;
+    await consumed;
+  });
   const elapsedMs = performance.now() - start;
   return {
     throughput: (n * 1000) / elapsedMs,
-    extra: { 'publish /s': (n * 1000) / publishedMs },
+    extra: { 'publish /s': (n * 1000) / publishedMs, [CPU_PER_OP]: cpu },
   };
 }

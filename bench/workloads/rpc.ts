@@ -1,4 +1,4 @@
-import { type Measurement, latencyPercentiles } from '../stats.js';
+import { cpuMicrosPerOp, type Measurement, latencyPercentiles } from '../stats.js';
 import type { ResultRow } from '../table.js';
 import { type BenchContext, compare, type Scenario } from '../support/compare.js';
 import { type BenchBody, makeBody } from '../support/payload.js';
@@ -41,6 +41,8 @@ export async function rpcWorkloads(ctx: BenchContext): Promise<ResultRow[]> {
   );
 }
 
+export const CPU_PER_OP = 'node CPU µs/op';
+
 /** `total` calls with `inFlight` of them outstanding at any time; each call's latency kept. */
 export async function drive(
   target: RpcTarget,
@@ -59,7 +61,13 @@ export async function drive(
     }
   };
   const start = performance.now();
-  await Promise.all(Array.from({ length: Math.min(inFlight, total) }, worker));
+  const { cpuMicrosPerOp: cpu } = await cpuMicrosPerOp(total, () =>
+    Promise.all(Array.from({ length: Math.min(inFlight, total) }, worker)),
+  );
   const elapsedMs = performance.now() - start;
-  return { throughput: (total * 1000) / elapsedMs, ...latencyPercentiles(latencies) };
+  return {
+    throughput: (total * 1000) / elapsedMs,
+    ...latencyPercentiles(latencies),
+    extra: { [CPU_PER_OP]: cpu },
+  };
 }
