@@ -38,6 +38,13 @@ export default {
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
     },
+    {
+      // Fault injection: the built services run as child processes against a private
+      // RabbitMQ node (test/faults/support/private-broker.ts). `npm run test:faults`.
+      ...shared,
+      displayName: 'faults',
+      testMatch: ['<rootDir>/test/faults/**/*.fault-spec.ts'],
+    },
   ],
   // e2e suites wait for real outcomes (each wait has its own, shorter bound).
   testTimeout: 60_000,

@@ -17,6 +17,10 @@ export class SmtpSink {
   /** How many of the next messages to refuse with a 451 (a transient SMTP failure). */
   refuseNext = 0;
   refused = 0;
+  private gate?: { released: Promise<boolean>; release: (accept: boolean) => void };
+  /** Sessions whose mail was received and waits for its reply while the sink is held. */
+  private readonly held = new Set<string>();
+  private readonly closedSessions = new Set<string>();
 
   private constructor(private readonly server: SMTPServer) {}
 
@@ -27,7 +31,10 @@ export class SmtpSink {
       authOptional: true,
       disabledCommands: ['STARTTLS'],
       logger: false,
-      onData(stream, _session, callback) {
+      onClose(session) {
+        sink.closedSessions.add(session.id);
+      },
+      onData(stream, session, callback) {
         if (sink.refuseNext > 0) {
           sink.refuseNext--;
           sink.refused++;
@@ -35,7 +42,13 @@ export class SmtpSink {
           return callback(Object.assign(new Error('try again later'), { responseCode: 451 }));
         }
         simpleParser(stream)
-          .then((mail) => {
+          .then(async (mail) => {
+            if (!(await sink.waitForGate(session.id))) {
+              sink.refused++;
+              return callback(Object.assign(new Error('try again later'), { responseCode: 451 }));
+            }
+            // A mail is accepted by the 250 reply: a client that left before it sent nothing.
+            if (sink.closedSessions.has(session.id)) return callback(new Error('client gone'));
             sink.mails.push({
               to: Array.isArray(mail.to)
                 ? mail.to.map((a) => a.text).join(', ')
@@ -60,6 +73,44 @@ export class SmtpSink {
     return `smtp://127.0.0.1:${port}`;
   }
 
+  /**
+   * A slow server: from now on each mail is read but not answered (no 250) until release(),
+   * so a client killed meanwhile has delivered nothing.
+   */
+  hold(): void {
+    if (this.gate) return;
+    let release!: (accept: boolean) => void;
+    const released = new Promise<boolean>((resolve) => (release = resolve));
+    this.gate = { released, release };
+  }
+
+  /** Answers the held mails: accepts them, or refuses them with a 451 (`accept` false). */
+  release(accept = true): void {
+    this.gate?.release(accept);
+    this.gate = undefined;
+  }
+
+  /** Mails received and waiting for their reply while the sink is held. */
+  get holding(): number {
+    return this.held.size;
+  }
+
+  /** Of those, the ones whose client is still connected (a killed client's close comes later). */
+  get holdingConnected(): number {
+    return [...this.held].filter((id) => !this.closedSessions.has(id)).length;
+  }
+
+  /** True to accept the mail (at once unless held), false to refuse it. */
+  private async waitForGate(session: string): Promise<boolean> {
+    if (!this.gate) return true;
+    this.held.add(session);
+    try {
+      return await this.gate.released;
+    } finally {
+      this.held.delete(session);
+    }
+  }
+
   mailsTo(address: string, subjectIncludes = ''): ReceivedMail[] {
     return this.mails.filter((m) => m.to.includes(address) && m.subject.includes(subjectIncludes));
   }
@@ -75,6 +126,7 @@ export class SmtpSink {
   }
 
   async stop(): Promise<void> {
+    this.release();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 }

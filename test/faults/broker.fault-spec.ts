@@ -1,0 +1,111 @@
+import { setTimeout as outage } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { waitFor } from '@app/messaging/testing';
+import { http } from '../support/http.js';
+import { withFaultSystem } from './support/fault-system.js';
+import { assertNothingLostNothingTwice } from './support/invariants.js';
+import { PrivateBroker } from './support/private-broker.js';
+import { ServiceProcess } from './support/processes.js';
+
+const SKU = 'FAULT-BROKER';
+const STOCK = 10_000;
+const CASE_TIMEOUT_MS = 120_000;
+
+describe('broker failures under load', () => {
+  let broker: PrivateBroker;
+
+  beforeAll(async () => {
+    broker = await PrivateBroker.start();
+  }, 90_000);
+
+  afterAll(async () => {
+    await ServiceProcess.killAll();
+    await broker?.stop();
+  }, 60_000);
+
+  it(
+    'loses and duplicates nothing when the broker application stops and starts again',
+    () =>
+      withFaultSystem(broker, 'stop-app', {}, async (system) => {
+        await system.setStock(SKU, STOCK);
+        const load = system.startLoad(SKU);
+        await load.waitForConfirmed(8);
+
+        await broker.ctl('stop_app'); // takes ~5 s itself
+        await outage(2_000);
+        await broker.ctl('start_app');
+
+        await system.waitReady();
+        await load.waitForConfirmed(8);
+        await load.stop();
+        const outcome = await assertNothingLostNothingTwice(system, load, {
+          sku: SKU,
+          initialStock: STOCK,
+        });
+        expect(outcome.confirmed).toBeGreaterThanOrEqual(16);
+      }),
+    CASE_TIMEOUT_MS,
+  );
+
+  it(
+    'loses and duplicates nothing when the broker closes every connection',
+    () =>
+      withFaultSystem(broker, 'close-conns', {}, async (system) => {
+        await system.setStock(SKU, STOCK);
+        const load = system.startLoad(SKU);
+        await load.waitForConfirmed(8);
+
+        await broker.ctl('close_all_connections', 'fault');
+        await load.waitForConfirmed(4);
+        await broker.ctl('close_all_connections', 'fault');
+
+        await system.waitReady();
+        await load.waitForConfirmed(8);
+        await load.stop();
+        await assertNothingLostNothingTwice(system, load, { sku: SKU, initialStock: STOCK });
+      }),
+    CASE_TIMEOUT_MS,
+  );
+
+  it(
+    'blocks publishers during a memory alarm without crashing anyone, and resumes after it',
+    () =>
+      withFaultSystem(broker, 'mem-alarm', {}, async (system) => {
+        await system.setStock(SKU, STOCK);
+        const load = system.startLoad(SKU);
+        await load.waitForConfirmed(8);
+
+        await broker.ctl('set_vm_memory_high_watermark', '0');
+        try {
+          // Publishers learn of the alarm when they next publish: the load keeps them at it.
+          await waitFor(
+            'order to report the broker blocking its publishes',
+            async () => (await brokerHealth(system.url('order', '/health/ready'))) === 'degraded',
+            { timeoutMs: 10_000 },
+          );
+          await outage(3_000);
+          for (const name of ['order', 'inventory', 'notification'] as const) {
+            expect(await system.service(name).status('/health/live')).toBe(200);
+            expect(system.service(name).running).toBe(true);
+          }
+        } finally {
+          await broker.ctl('set_vm_memory_high_watermark', '0.4');
+        }
+
+        await waitFor(
+          'order to see publishing unblocked',
+          async () => (await brokerHealth(system.url('order', '/health/ready'))) === 'up',
+          { timeoutMs: 10_000 },
+        );
+        await load.waitForConfirmed(8);
+        await load.stop();
+        await assertNothingLostNothingTwice(system, load, { sku: SKU, initialStock: STOCK });
+      }),
+    CASE_TIMEOUT_MS,
+  );
+});
+
+async function brokerHealth(url: string): Promise<string | undefined> {
+  const res = await http<{ details?: { rabbitmq?: { status: string } } }>('GET', url);
+  return res.body?.details?.rabbitmq?.status;
+}

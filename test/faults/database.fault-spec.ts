@@ -1,0 +1,121 @@
+import { setTimeout as outage } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { waitFor } from '@app/messaging/testing';
+import { type FaultSystem, withFaultSystem } from './support/fault-system.js';
+import { assertNothingLostNothingTwice } from './support/invariants.js';
+import { PrivateBroker } from './support/private-broker.js';
+import { ServiceProcess } from './support/processes.js';
+
+const SKU = 'FAULT-DB';
+const STOCK = 10_000;
+const CASE_TIMEOUT_MS = 120_000;
+
+/**
+ * The consumers (inventory, notification) reach PostgreSQL through a proxy; order keeps its
+ * database, so orders, their RPCs and their events keep coming while the consumers cannot
+ * commit anything. The machine's PostgreSQL itself is never touched.
+ */
+const consumersBehindProxy = {
+  databaseProxyFor: ['inventory', 'notification'] as const,
+  // Enough retry budget (~15 s) to outlast the outage; the last tier would dead-letter.
+  env: { RETRY_DELAYS_MS: '500,1000,2000,4000,8000' },
+};
+
+describe('PostgreSQL out of reach of the consumers, under load', () => {
+  let broker: PrivateBroker;
+
+  beforeAll(async () => {
+    broker = await PrivateBroker.start();
+  }, 90_000);
+
+  afterAll(async () => {
+    await ServiceProcess.killAll();
+    await broker?.stop();
+  }, 60_000);
+
+  /** Sum of the messages held by consumers or parked for a retry, across the vhost. */
+  async function unfinished(system: FaultSystem): Promise<number> {
+    const depths = await broker.queueDepths(system.vhost);
+    return Object.entries(depths)
+      .filter(([name]) => !name.endsWith('.dlq'))
+      .reduce((n, [name, d]) => n + d.unacked + (name.includes('.retry.') ? d.ready : 0), 0);
+  }
+
+  it(
+    'holds messages unacked while the database hangs, then processes each once',
+    () =>
+      withFaultSystem(broker, 'pg-stall', consumersBehindProxy, async (system) => {
+        const db = system.databaseProxy!;
+        await system.setStock(SKU, STOCK);
+        const load = system.startLoad(SKU);
+        await load.waitForConfirmed(8);
+
+        db.stall();
+        try {
+          await waitFor('consumers to hold messages they cannot commit', async () => {
+            return (await unfinished(system)) >= 3;
+          });
+          await outage(3_000);
+          expect(await system.service('notification').status('/health/live')).toBe(200);
+          expect(await system.service('notification').status('/health/ready')).toBe(503);
+        } finally {
+          db.resume();
+        }
+
+        await system.waitReady();
+        await load.waitForConfirmed(8);
+        await load.stop();
+        await assertNothingLostNothingTwice(system, load, { sku: SKU, initialStock: STOCK });
+      }),
+    CASE_TIMEOUT_MS,
+  );
+
+  /*
+   * KNOWN BUG (reported, not fixed here: libs/ and apps/ belong to their owners). When
+   * PostgreSQL drops a connection that a transaction holds between two queries, pg emits
+   * 'error' on that checked-out Client, which has no listener (pg-pool removes its idle
+   * listener on checkout; createDatabase only listens on the pool), so the process dies:
+   * "Unhandled 'error' event ... Emitted 'error' event on Client instance ... read ECONNRESET".
+   * Notification holds its transaction open across the SMTP send, so a dropped database kills
+   * it almost surely; the outbox relay (publish inside its transaction) and inventory's
+   * multi-query transactions have the same, narrower window. Holding SMTP makes the window
+   * certain, so this fails every time until a listener is attached to every client (e.g.
+   * pool.on('connect', c => c.on('error', log))); then make it a plain `it`. The held sends
+   * are refused (451), so once fixed they retry and send once: no SMTP-accepted-but-not-
+   * committed resend can blur the count.
+   */
+  it.failing(
+    'survives the database dropping connections mid-transaction and processes each message once after',
+    () =>
+      withFaultSystem(broker, 'pg-down', consumersBehindProxy, async (system) => {
+        const db = system.databaseProxy!;
+        await system.setStock(SKU, STOCK);
+        const load = system.startLoad(SKU);
+        await load.waitForConfirmed(8);
+        await system.holdSmtp(3);
+
+        db.refuse(true);
+        db.cut();
+        try {
+          await waitFor('consumers to fail and park messages for a retry', async () => {
+            return (await unfinished(system)) >= 3;
+          });
+          system.smtp.release(false);
+          await outage(3_000);
+          for (const name of ['inventory', 'notification'] as const) {
+            expect(system.service(name).running).toBe(true);
+            expect(await system.service(name).status('/health/live')).toBe(200);
+          }
+        } finally {
+          db.refuse(false);
+          system.smtp.release(false);
+        }
+
+        await system.waitReady();
+        await load.waitForConfirmed(8);
+        await load.stop();
+        await assertNothingLostNothingTwice(system, load, { sku: SKU, initialStock: STOCK });
+      }),
+    CASE_TIMEOUT_MS,
+  );
+});

@@ -1,0 +1,77 @@
+import { setTimeout as outage } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { waitFor } from '@app/messaging/testing';
+import { withFaultSystem } from './support/fault-system.js';
+import { assertNothingLostNothingTwice } from './support/invariants.js';
+import { PrivateBroker } from './support/private-broker.js';
+import { ServiceProcess } from './support/processes.js';
+
+const SKU = 'FAULT-NET';
+const STOCK = 10_000;
+const CASE_TIMEOUT_MS = 120_000;
+
+/** Every service's AMQP connection goes through a TCP proxy the test controls. */
+describe('network failures between the services and the broker, under load', () => {
+  let broker: PrivateBroker;
+
+  beforeAll(async () => {
+    broker = await PrivateBroker.start();
+  }, 90_000);
+
+  afterAll(async () => {
+    await ServiceProcess.killAll();
+    await broker?.stop();
+  }, 60_000);
+
+  it(
+    'delivers everything once after the connections freeze for a few seconds',
+    () =>
+      withFaultSystem(broker, 'stall', { brokerProxy: true }, async (system) => {
+        const proxy = system.brokerProxy!;
+        await system.setStock(SKU, STOCK);
+        const load = system.startLoad(SKU);
+        await load.waitForConfirmed(8);
+
+        proxy.stall();
+        await outage(5_000); // below 2 heartbeats (10 s): the connections survive, frozen
+        proxy.resume();
+
+        await load.waitForConfirmed(8);
+        await load.stop();
+        const outcome = await assertNothingLostNothingTwice(system, load, {
+          sku: SKU,
+          initialStock: STOCK,
+        });
+        expect(outcome.confirmed).toBeGreaterThanOrEqual(16);
+      }),
+    CASE_TIMEOUT_MS,
+  );
+
+  it(
+    'reconnects and delivers everything once after every connection is cut, twice',
+    () =>
+      withFaultSystem(broker, 'cut', { brokerProxy: true }, async (system) => {
+        const proxy = system.brokerProxy!;
+        await system.setStock(SKU, STOCK);
+        const load = system.startLoad(SKU);
+        await load.waitForConfirmed(8);
+
+        proxy.cut();
+        await load.waitForConfirmed(4);
+        // Cut again, and keep the port shut for a moment: reconnects must keep trying.
+        proxy.refuse(true);
+        proxy.cut();
+        await outage(2_000);
+        proxy.refuse(false);
+
+        await waitFor('the services to reconnect', () => proxy.connections >= 3, {
+          timeoutMs: 15_000,
+        });
+        await system.waitReady();
+        await load.waitForConfirmed(8);
+        await load.stop();
+        await assertNothingLostNothingTwice(system, load, { sku: SKU, initialStock: STOCK });
+      }),
+    CASE_TIMEOUT_MS,
+  );
+});

@@ -1,0 +1,208 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chownSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { RabbitAdmin, waitFor } from '@app/messaging/testing';
+
+const run = promisify(execFile);
+
+export interface PrivateBrokerOptions {
+  /** Node name before `@localhost`; default `faults-<random>`. */
+  name?: string;
+  /** How long start() waits for the node to boot. */
+  startTimeoutMs?: number;
+  /** More rabbitmq.conf lines (e.g. cluster settings). */
+  config?: readonly string[];
+}
+
+const NEEDS = `The fault suites start a RabbitMQ node of their own: they need the rabbitmq-server
+package (rabbitmq-server and rabbitmqctl on PATH) and root, to run the node as the rabbitmq user.`;
+
+/**
+ * A RabbitMQ node of the test's own, on free loopback ports, so that faults (stop_app,
+ * alarms, closed connections) never touch the machine's shared broker. Needs root (the node
+ * runs as the `rabbitmq` user) and the rabbitmq-server package. Every node started is killed
+ * when the test process exits, whatever happened.
+ */
+export class PrivateBroker {
+  private static readonly running = new Set<PrivateBroker>();
+  readonly admin: RabbitAdmin;
+
+  private constructor(
+    readonly node: string,
+    readonly dir: string,
+    readonly amqpPort: number,
+    readonly managementPort: number,
+    readonly distPort: number,
+  ) {
+    this.admin = new RabbitAdmin(this.managementUrl);
+  }
+
+  static async start(options: PrivateBrokerOptions = {}): Promise<PrivateBroker> {
+    const name = options.name ?? `faults-${randomBytes(4).toString('hex')}`;
+    const dir = join(tmpdir(), `rabbitmq-${name}`);
+    const [amqpPort, managementPort, distPort] = await freePorts(3);
+    if (process.getuid?.() !== 0) throw new Error(NEEDS);
+    writeConfig(dir, amqpPort!, managementPort!, options.config ?? []);
+    const broker = new PrivateBroker(
+      `${name}@localhost`,
+      dir,
+      amqpPort!,
+      managementPort!,
+      distPort!,
+    );
+    PrivateBroker.running.add(broker);
+    registerExitHook();
+    try {
+      await run('rabbitmq-server', ['-detached'], {
+        env: { ...process.env, ...broker.env() },
+      }).catch((error: Error) => {
+        throw new Error(`${NEEDS}\n${error.message}`, { cause: error });
+      });
+      // -detached returns before the node has registered with epmd: poll until it answers.
+      await waitFor(
+        `RabbitMQ node ${broker.node} to start (logs in ${dir}/log)`,
+        () => broker.ctl('await_startup', '--timeout', '5').then(() => true),
+        { timeoutMs: options.startTimeoutMs ?? 60_000, intervalMs: 500 },
+      );
+      await waitFor('its management API', () => broker.admin.ping().then(() => true), {
+        timeoutMs: 20_000,
+        intervalMs: 200,
+      });
+    } catch (error) {
+      await broker.stop();
+      throw error;
+    }
+    return broker;
+  }
+
+  get amqpUrl(): string {
+    return `amqp://guest:guest@127.0.0.1:${this.amqpPort}`;
+  }
+
+  get managementUrl(): string {
+    return `http://guest:guest@127.0.0.1:${this.managementPort}`;
+  }
+
+  /** `rabbitmqctl -n <node> …args`; resolves with its stdout, rejects with its stderr. */
+  async ctl(...args: string[]): Promise<string> {
+    try {
+      const { stdout } = await run('rabbitmqctl', ['-n', this.node, ...args], { timeout: 60_000 });
+      return stdout;
+    } catch (error) {
+      const { stderr, message } = error as { stderr?: string; message: string };
+      throw new Error(`rabbitmqctl ${args.join(' ')}: ${stderr?.trim() || message}`, {
+        cause: error,
+      });
+    }
+  }
+
+  /** Messages ready and unacked per queue of `vhost`, read from the node (no stats lag). */
+  async queueDepths(vhost: string): Promise<Record<string, { ready: number; unacked: number }>> {
+    const out = await this.ctl(
+      'list_queues', '-q', '--formatter', 'json', '-p', vhost,
+      'name', 'messages_ready', 'messages_unacknowledged',
+    ); // prettier-ignore
+    const rows = JSON.parse(out) as {
+      name: string;
+      messages_ready: number;
+      messages_unacknowledged: number;
+    }[];
+    return Object.fromEntries(
+      rows.map((r) => [r.name, { ready: r.messages_ready, unacked: r.messages_unacknowledged }]),
+    );
+  }
+
+  /** Stops the node (killing it if it does not stop) and deletes its directory. */
+  async stop(): Promise<void> {
+    if (!PrivateBroker.running.delete(this)) return;
+    await this.ctl('stop').catch(() => this.kill());
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private kill(): void {
+    try {
+      const pid = Number(readFileSync(join(this.dir, 'pid'), 'utf8').trim());
+      if (pid > 0) process.kill(pid, 'SIGKILL');
+    } catch {
+      // no pid file: the node never started or already stopped
+    }
+  }
+
+  private env(): Record<string, string> {
+    return {
+      RABBITMQ_NODENAME: this.node,
+      RABBITMQ_NODE_PORT: String(this.amqpPort),
+      RABBITMQ_DIST_PORT: String(this.distPort),
+      RABBITMQ_MNESIA_BASE: join(this.dir, 'mnesia'),
+      RABBITMQ_LOG_BASE: join(this.dir, 'log'),
+      RABBITMQ_CONFIG_FILE: join(this.dir, 'rabbitmq'),
+      RABBITMQ_ENABLED_PLUGINS_FILE: join(this.dir, 'enabled_plugins'),
+      RABBITMQ_PID_FILE: join(this.dir, 'pid'),
+    };
+  }
+
+  /** Synchronous last resort for process exit: no time for rabbitmqctl there. */
+  static killAll(): void {
+    for (const broker of PrivateBroker.running) {
+      broker.kill();
+      rmSync(broker.dir, { recursive: true, force: true });
+    }
+    PrivateBroker.running.clear();
+  }
+}
+
+function writeConfig(
+  dir: string,
+  amqpPort: number,
+  managementPort: number,
+  extra: readonly string[],
+): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    join(dir, 'rabbitmq.conf'),
+    [
+      `listeners.tcp.1 = 127.0.0.1:${amqpPort}`,
+      `management.tcp.port = ${managementPort}`,
+      'management.tcp.ip = 127.0.0.1',
+      'loopback_users = none',
+      // Queue stats in the management API refresh every 5 s by default; tests read them.
+      'collect_statistics_interval = 500',
+      ...extra,
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(join(dir, 'enabled_plugins'), '[rabbitmq_management].\n');
+  const uid = Number(execFileSync('id', ['-u', 'rabbitmq']).toString().trim());
+  const gid = Number(execFileSync('id', ['-g', 'rabbitmq']).toString().trim());
+  for (const entry of ['', 'rabbitmq.conf', 'enabled_plugins'])
+    chownSync(join(dir, entry), uid, gid);
+}
+
+/** Ports free right now (listen(0) and close); the node binds them a moment later. */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+          const server = createServer();
+          server.once('error', reject);
+          server.listen(0, '127.0.0.1', () => resolve(server));
+        }),
+    ),
+  );
+  const ports = servers.map((s) => (s.address() as { port: number }).port);
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  return ports;
+}
+
+let hooked = false;
+function registerExitHook(): void {
+  if (hooked) return;
+  hooked = true;
+  process.on('exit', () => PrivateBroker.killAll());
+}

@@ -1,0 +1,176 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import { cpSync, existsSync, rmSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { waitFor } from '@app/messaging/testing';
+import { freePorts } from './private-broker.js';
+
+export type ServiceName = 'order' | 'inventory' | 'notification';
+export const SERVICES: readonly ServiceName[] = ['order', 'inventory', 'notification'];
+
+const MAX_LOG_LINES = 3_000;
+
+/**
+ * A private copy of dist/, taken once per test file: `nest build` empties dist/ first, so a
+ * build running meanwhile (another `npm test` on this checkout) would pull the files from
+ * under a restart. It sits under node_modules/ so the copy still resolves the packages.
+ */
+let build: { dir: string; ready: Promise<string> } | undefined;
+function builtServices(): Promise<string> {
+  if (build) return build.ready;
+  const dir = `node_modules/.cache/faults/dist-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const ready = waitFor(
+    'dist/ to hold the built services (npm run build)',
+    () => SERVICES.every((name) => existsSync(`dist/apps/${name}/src/main.js`)),
+    { timeoutMs: 30_000, intervalMs: 500 },
+  ).then(() => {
+    cpSync('dist', dir, { recursive: true });
+    return dir;
+  });
+  build = { dir, ready };
+  return ready;
+}
+
+function removeBuild(): void {
+  if (build) rmSync(build.dir, { recursive: true, force: true });
+  build = undefined;
+}
+
+/**
+ * One built service (`dist/apps/<name>/src/main.js`) run as a child process, so a test can
+ * kill it for real. Its output is kept (the last lines) to print when a test fails. The HTTP
+ * port is chosen once, so a restarted instance answers at the same URL.
+ */
+export class ServiceProcess {
+  private static readonly all = new Set<ServiceProcess>();
+  private child?: ChildProcess;
+  private exited?: Promise<number | null>;
+  private readonly lines: string[] = [];
+
+  private constructor(
+    readonly name: ServiceName,
+    readonly port: number,
+    private readonly env: Record<string, string>,
+  ) {}
+
+  /** A service on a free port, not started yet (see start()). */
+  static async create(name: ServiceName, env: Record<string, string>): Promise<ServiceProcess> {
+    const [port] = await freePorts(1);
+    const service = new ServiceProcess(name, port!, env);
+    ServiceProcess.all.add(service);
+    return service;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get running(): boolean {
+    return (
+      this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null
+    );
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** What this service's instances printed, oldest first (the last 3,000 lines). */
+  logs(): string {
+    return this.lines.join('\n');
+  }
+
+  /** `kill -9`: no shutdown hook runs, in-flight work is abandoned mid-way. */
+  async kill(): Promise<void> {
+    if (!this.running) return;
+    this.child!.kill('SIGKILL');
+    await this.exited;
+  }
+
+  /** SIGTERM, then the exit code once the process has drained and exited. */
+  async stop(timeoutMs = 30_000): Promise<number | null> {
+    if (!this.running) return this.child?.exitCode ?? null;
+    this.child!.kill('SIGTERM');
+    const timer = setTimeout(() => this.child?.kill('SIGKILL'), timeoutMs);
+    try {
+      return await this.exited!;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Spawns an instance (a new one after kill() or stop(), same port and configuration) and
+   * waits until `/health/ready` answers 200.
+   */
+  async start(): Promise<void> {
+    if (this.running) throw new Error(`${this.name} is still running; kill or stop it first`);
+    await this.spawn();
+  }
+
+  async waitReady(timeoutMs = 30_000): Promise<void> {
+    await waitFor(
+      `${this.name} to answer /health/ready with 200`,
+      async () => {
+        if (!this.running) throw new Error(`${this.name} exited (${this.exitDescription()})`);
+        const res = await fetch(`${this.url}/health/ready`, { signal: AbortSignal.timeout(2_000) });
+        return res.status === 200;
+      },
+      { timeoutMs, intervalMs: 100 },
+    );
+  }
+
+  /** Status of `path` on this service, or 0 when it does not answer. */
+  async status(path: string): Promise<number> {
+    try {
+      const res = await fetch(`${this.url}${path}`, { signal: AbortSignal.timeout(5_000) });
+      await res.arrayBuffer();
+      return res.status;
+    } catch {
+      return 0;
+    }
+  }
+
+  private async spawn(): Promise<void> {
+    const main = `${await builtServices()}/apps/${this.name}/src/main.js`;
+    this.log(`----- ${this.name} starting (${new Date().toISOString()}) -----`);
+    const child = spawn(process.execPath, [main], {
+      cwd: process.cwd(),
+      env: { ...process.env, ...this.env, HTTP_PORT: String(this.port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    this.exited = once(child, 'exit').then(([code, signal]) => {
+      this.log(`----- ${this.name} exited (${signal ?? code}) -----`);
+      return code as number | null;
+    });
+    for (const stream of [child.stdout!, child.stderr!]) {
+      createInterface({ input: stream }).on('line', (line) => this.log(line));
+    }
+    await this.waitReady();
+  }
+
+  private exitDescription(): string {
+    return String(this.child?.signalCode ?? this.child?.exitCode ?? 'not started');
+  }
+
+  private log(line: string): void {
+    this.lines.push(line);
+    if (this.lines.length > MAX_LOG_LINES) this.lines.splice(0, this.lines.length - MAX_LOG_LINES);
+  }
+
+  /** Kills every service process still running (afterAll, and on exit as a last resort). */
+  static async killAll(): Promise<void> {
+    await Promise.all([...ServiceProcess.all].map((s) => s.kill()));
+    ServiceProcess.all.clear();
+    removeBuild();
+  }
+
+  static killAllNow(): void {
+    for (const s of ServiceProcess.all) if (s.running) s.child!.kill('SIGKILL');
+    removeBuild();
+  }
+}
+
+process.on('exit', () => ServiceProcess.killAllNow());
