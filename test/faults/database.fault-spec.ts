@@ -71,20 +71,13 @@ describe('PostgreSQL out of reach of the consumers, under load', () => {
   );
 
   /*
-   * KNOWN BUG (reported, not fixed here: libs/ and apps/ belong to their owners). When
-   * PostgreSQL drops a connection that a transaction holds between two queries, pg emits
-   * 'error' on that checked-out Client, which has no listener (pg-pool removes its idle
-   * listener on checkout; createDatabase only listens on the pool), so the process dies:
-   * "Unhandled 'error' event ... Emitted 'error' event on Client instance ... read ECONNRESET".
-   * Notification holds its transaction open across the SMTP send, so a dropped database kills
-   * it almost surely; the outbox relay (publish inside its transaction) and inventory's
-   * multi-query transactions have the same, narrower window. Holding SMTP makes the window
-   * certain, so this fails every time until a listener is attached to every client (e.g.
-   * pool.on('connect', c => c.on('error', log))); then make it a plain `it`. The held sends
-   * are refused (451), so once fixed they retry and send once: no SMTP-accepted-but-not-
-   * committed resend can blur the count.
+   * PostgreSQL drops connections that transactions hold between two queries (notification
+   * holds one across the SMTP send; the outbox relay across its confirms). Each checked-out
+   * connection has its own error listener (createDatabase), so the process survives; held
+   * sends are refused (451), so they retry and send once: no SMTP-accepted-but-not-committed
+   * resend can blur the count.
    */
-  it.failing(
+  it(
     'survives the database dropping connections mid-transaction and processes each message once after',
     () =>
       withFaultSystem(broker, 'pg-down', consumersBehindProxy, async (system) => {

@@ -26,9 +26,14 @@ export function createDatabase<DB>(
     // search_path makes the service schema the default for every query and migration.
     options: `-c search_path=${options.schema}`,
   });
-  // An idle connection the server drops (restart, failover) must not crash the process:
-  // the pool replaces it, and the next query reports any real outage.
+  // A connection the server drops (restart, failover, network) must not crash the process.
+  // Idle ones are reported on the pool; a checked-out one (say, inside a transaction waiting
+  // on SMTP) only on itself, because pg-pool removes its listener while it is lent out. The
+  // pending query fails, the transaction rolls back, and the pool discards the connection.
   pool.on('error', (error) => logger.warn(`Idle database connection lost: ${error.message}`));
+  pool.on('connect', (client) =>
+    client.on('error', (error) => logger.warn(`Database connection lost: ${error.message}`)),
+  );
   return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
 }
 
