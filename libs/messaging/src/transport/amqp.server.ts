@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { type CustomTransportStrategy, Server } from '@nestjs/microservices';
 import type { ChannelWrapper } from 'amqp-connection-manager';
-import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
+import type { Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { type AmqpConnection } from '../connection/amqp-connection.js';
 import { describeError, PermanentError, toRpcErrorBody } from '../errors.js';
 import type { ResolvedMessagingOptions } from '../messaging.options.js';
@@ -22,6 +22,8 @@ import { InFlight } from './in-flight.js';
 
 export const AMQP_TRANSPORT = Symbol('AMQP');
 
+const TRANSIENT = { persistent: false } as const;
+
 interface ActiveConsumer {
   channel: ConfirmChannel;
   consumerTag: string;
@@ -41,6 +43,7 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
   private readonly failures: FailureHandler;
   private readonly rpcFailures: FailureHandler;
   private readonly invoker: HandlerInvoker;
+  private replyChannel: Channel | undefined;
   private closing = false;
 
   constructor(
@@ -78,6 +81,7 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
     await this.connection.waitForConnect(this.options.connectTimeoutMs);
     const ready: Promise<void>[] = [];
     if (topology.rpc) {
+      ready.push(this.openReplyChannel());
       ready.push(
         this.consume(
           `${this.options.service}-rpc`,
@@ -109,6 +113,22 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
     return [...this.messageHandlers.entries()]
       .filter(([, handler]) => handler.isEventHandler === events)
       .map(([pattern]) => pattern);
+  }
+
+  private async openReplyChannel(): Promise<void> {
+    const wrapper = this.connection.createChannel({
+      name: `${this.options.service}-rpc-replies`,
+      confirm: false,
+      setup: async (ch: Channel) => {
+        ch.once('close', () => {
+          if (this.replyChannel === ch) this.replyChannel = undefined;
+        });
+        this.replyChannel = ch;
+      },
+    });
+    wrapper.on('error', (err: Error) => this.logger.error(`Reply channel: ${err.message}`));
+    this.wrappers.push(wrapper);
+    await wrapper.waitForConnect();
   }
 
   /** One channel per consumer, so RPC and events have their own prefetch and flow. */
@@ -193,18 +213,19 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
       );
     }
     const reply = await this.answer(ch, msg, meta);
+    const properties = publishProperties(
+      {
+        type: `${meta.type ?? 'unknown'}.reply`,
+        version: meta.version ?? 1,
+        correlationId: meta.correlationId,
+      },
+      this.options.service,
+      TRANSIENT,
+    );
     try {
-      ch.publish('', meta.replyTo, encodeJson(reply), {
-        ...publishProperties(
-          {
-            type: `${meta.type ?? 'unknown'}.reply`,
-            version: meta.version ?? 1,
-            correlationId: meta.correlationId,
-          },
-          this.options.service,
-        ),
-        persistent: false,
-      });
+      // Replies go out on a channel without confirms (the caller's timeout covers a lost one);
+      // the consuming channel stays in confirm mode for the rare dead-letter move.
+      (this.replyChannel ?? ch).publish('', meta.replyTo, encodeJson(reply), properties);
     } catch (error) {
       this.logger.error(
         `Could not reply to ${meta.type} ${meta.correlationId}: ${describeError(error)}`,

@@ -24,13 +24,14 @@ export class HandlerInvoker {
     return result.data;
   }
 
-  async invoke(
+  invoke(
     handler: MessageHandler,
     payload: unknown,
     ctx: AmqpContext,
     meta: IncomingMeta,
   ): Promise<unknown> {
     const correlationId = meta.requestId ?? meta.messageId ?? 'none';
+    // Subscribed inside the context too: with interceptors, Nest runs the handler lazily.
     return MessageContext.run({ correlationId }, async () => {
       const result: unknown = await handler(payload, ctx);
       return isObservable(result) ? lastValueFrom(result, { defaultValue: undefined }) : result;

@@ -1,26 +1,36 @@
 /** Tracks running handlers so shutdown can wait for them, up to a bound. */
 export class InFlight {
-  private readonly running = new Set<Promise<unknown>>();
+  private running = 0;
+  private idle: (() => void)[] = [];
 
   get size(): number {
-    return this.running.size;
+    return this.running;
   }
 
+  /** Counts `work` until it settles, whether it resolves or rejects. */
   track(work: Promise<unknown>): void {
-    const settled = work.catch(() => undefined).finally(() => this.running.delete(settled));
-    this.running.add(settled);
+    this.running++;
+    work.then(this.done, this.done);
   }
 
   /** Resolves true once all tracked work settled, false if `timeoutMs` passed first. */
   async drain(timeoutMs: number): Promise<boolean> {
+    if (this.running === 0) return true;
     let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), timeoutMs);
-    });
     try {
-      return await Promise.race([Promise.all(this.running).then(() => true as const), timedOut]);
+      return await new Promise<boolean>((resolve) => {
+        this.idle.push(() => resolve(true));
+        timer = setTimeout(() => resolve(false), timeoutMs);
+      });
     } finally {
       clearTimeout(timer);
     }
   }
+
+  private readonly done = (): void => {
+    if (--this.running > 0) return;
+    const waiting = this.idle;
+    this.idle = [];
+    for (const resolve of waiting) resolve();
+  };
 }

@@ -1,0 +1,161 @@
+import { randomUUID } from 'node:crypto';
+import { Logger } from '@nestjs/common';
+import type { ChannelWrapper } from 'amqp-connection-manager';
+import type { Channel, ConsumeMessage, Message } from 'amqplib';
+import type { AmqpConnection } from '../connection/amqp-connection.js';
+import { DIRECT_REPLY_TO, Headers } from '../constants.js';
+import { RpcError, RpcTimeoutError, RpcUnavailableError } from '../errors.js';
+import { rpcQueue, serviceOfRpc } from '../topology/names.js';
+import { decodeJson, encodeJson, publishProperties } from '../wire/properties.js';
+import { isRpcReply } from '../wire/rpc-reply.js';
+
+interface Call {
+  /** The correlation_id (and message_id) of the request. */
+  id: string;
+  pattern: string;
+  version: number;
+  body: Buffer;
+  requestId: string | undefined;
+  deadline: number;
+  resolve: (data: unknown) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * Request/reply over direct reply-to on one channel: requests go out `mandatory` with
+ * `expiration` = the time left, replies are matched by `correlation_id`. The channel is not
+ * in confirm mode: the reply is the confirmation, and a request with no queue comes back
+ * (basic.return) and fails at once. While reconnecting, calls wait (within their timeout)
+ * and go out on the new channel.
+ */
+export class RpcCaller {
+  private readonly logger = new Logger(RpcCaller.name);
+  private readonly calls = new Map<string, Call>();
+  private readonly wrapper: ChannelWrapper;
+  private channel: Channel | undefined;
+  private waiting: Call[] = [];
+
+  constructor(
+    connection: AmqpConnection,
+    private readonly service: string,
+  ) {
+    this.wrapper = connection.createChannel({
+      name: `${service}-rpc-client`,
+      confirm: false,
+      setup: async (ch: Channel) => {
+        // Replies arrive on the channel that consumes the pseudo-queue, with nothing to declare.
+        await ch.consume(DIRECT_REPLY_TO, (msg) => msg && this.onReply(msg), { noAck: true });
+        ch.on('return', (msg: Message) => this.onReturned(msg));
+        ch.once('close', () => {
+          if (this.channel === ch) this.channel = undefined;
+        });
+        this.channel = ch;
+        this.sendWaiting();
+      },
+    });
+    this.wrapper.on('error', (err: Error) => this.logger.error(`RPC channel: ${err.message}`));
+  }
+
+  call(
+    pattern: string,
+    version: number,
+    payload: unknown,
+    timeoutMs: number,
+    requestId?: string,
+  ): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const id = randomUUID();
+      const call: Call = {
+        id,
+        pattern,
+        version,
+        body: encodeJson(payload),
+        requestId,
+        deadline: Date.now() + timeoutMs,
+        resolve,
+        reject,
+        timer: setTimeout(
+          () => this.settle(id, new RpcTimeoutError(pattern, timeoutMs)),
+          timeoutMs,
+        ),
+      };
+      this.calls.set(id, call);
+      if (this.channel) this.send(call);
+      else this.waiting.push(call);
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const id of [...this.calls.keys()])
+      this.settle(id, new RpcUnavailableError('(any)', 'client closed'));
+    await this.wrapper.close();
+  }
+
+  private send(call: Call): void {
+    const left = call.deadline - Date.now();
+    const properties = publishProperties(
+      {
+        type: call.pattern,
+        version: call.version,
+        messageId: call.id,
+        correlationId: call.id,
+        headers: call.requestId ? { [Headers.requestId]: call.requestId } : undefined,
+      },
+      this.service,
+      {
+        replyTo: DIRECT_REPLY_TO,
+        // A request nobody picked up in time is dropped by the broker, not executed late.
+        expiration: String(Math.max(1, left)),
+        mandatory: true,
+        persistent: false,
+      },
+    );
+    try {
+      this.channel!.publish('', rpcQueue(serviceOfRpc(call.pattern)), call.body, properties);
+    } catch {
+      this.channel = undefined; // closed under us: wait for the next one
+      this.waiting.push(call);
+    }
+  }
+
+  private sendWaiting(): void {
+    const waiting = this.waiting;
+    this.waiting = [];
+    // Skip the calls that timed out while waiting.
+    for (const call of waiting) if (this.calls.has(call.id)) this.send(call);
+  }
+
+  private onReply(msg: ConsumeMessage): void {
+    const id = msg.properties.correlationId as string | undefined;
+    const call = id ? this.calls.get(id) : undefined;
+    if (!id || !call) return; // late reply for a call that already timed out
+    const decoded = decodeJson(msg.content);
+    if (!decoded.ok || !isRpcReply(decoded.value)) {
+      return this.settle(
+        id,
+        new RpcError('INVALID_REPLY', `${call.pattern} replied with an invalid body`),
+      );
+    }
+    const reply = decoded.value;
+    if (reply.ok) return this.settle(id, undefined, reply.data);
+    this.settle(id, new RpcError(reply.error.code, reply.error.message, reply.error.details));
+  }
+
+  /** `mandatory` requests come back when no queue exists for them: fail fast, don't wait. */
+  private onReturned(msg: Message): void {
+    const id = msg.properties.correlationId as string | undefined;
+    const call = id ? this.calls.get(id) : undefined;
+    if (id && call)
+      this.settle(id, new RpcUnavailableError(call.pattern, 'no queue is bound for it'));
+  }
+
+  private settle(id: string, error: Error | undefined, data?: unknown): void {
+    const call = this.calls.get(id);
+    if (!call) return;
+    this.calls.delete(id);
+    clearTimeout(call.timer);
+    if (error) call.reject(error);
+    else call.resolve(data);
+  }
+}
