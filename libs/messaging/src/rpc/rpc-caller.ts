@@ -13,6 +13,8 @@ interface Call {
   /** The correlation_id (and message_id) of the request. */
   id: string;
   pattern: string;
+  /** `<service>.rpc`, from the pattern. */
+  queue: string;
   version: number;
   body: Buffer;
   requestId: string | undefined;
@@ -65,10 +67,12 @@ export class RpcCaller {
     requestId?: string,
   ): Promise<unknown> {
     return new Promise((resolve, reject) => {
+      const queue = rpcQueue(serviceOfRpc(pattern)); // throws (rejects) on a malformed name
       const id = randomUUID();
       const call: Call = {
         id,
         pattern,
+        queue,
         version,
         body: encodeJson(payload),
         requestId,
@@ -112,7 +116,7 @@ export class RpcCaller {
       },
     );
     try {
-      this.channel!.publish('', rpcQueue(serviceOfRpc(call.pattern)), call.body, properties);
+      this.channel!.publish('', call.queue, call.body, properties);
     } catch {
       this.channel = undefined; // closed under us: wait for the next one
       this.waiting.push(call);

@@ -31,6 +31,8 @@ export class ConfirmedPublisher {
   private channel: ConfirmChannel | undefined;
   private writable = true;
   private backlog: Pending[] = [];
+  /** Sent on a channel that closed before confirming: they go out again first, in order. */
+  private resend: Pending[] = [];
   private readonly unconfirmed = new Set<Pending>();
   private readonly sweeper: NodeJS.Timeout;
 
@@ -45,6 +47,10 @@ export class ConfirmedPublisher {
   /** Hand over each new channel (from the channel's setup on every (re)connect). */
   attach(channel: ConfirmChannel): void {
     this.channel = channel;
+    if (this.resend.length > 0) {
+      this.backlog = [...this.resend, ...this.backlog];
+      this.resend = [];
+    }
     this.writable = true;
     channel.on('drain', () => {
       if (this.channel !== channel) return;
@@ -81,14 +87,15 @@ export class ConfirmedPublisher {
 
   /** Messages not yet confirmed (waiting or sent). */
   get pending(): number {
-    return this.backlog.length + this.unconfirmed.size;
+    return this.backlog.length + this.resend.length + this.unconfirmed.size;
   }
 
   close(): void {
     clearInterval(this.sweeper);
     const error = new Error('publisher closed');
-    for (const p of [...this.backlog, ...this.unconfirmed]) settle(p, error);
+    for (const p of [...this.resend, ...this.backlog, ...this.unconfirmed]) settle(p, error);
     this.backlog = [];
+    this.resend = [];
     this.unconfirmed.clear();
   }
 
@@ -106,7 +113,7 @@ export class ConfirmedPublisher {
         if (p.settled) return;
         if (!err) return settle(p);
         // Unconfirmed when the channel closed: it may or may not have arrived. Send again.
-        if (err.message === 'channel closed') this.backlog.push(p);
+        if (err.message === 'channel closed') this.resend.push(p);
         else settle(p, err instanceof Error ? err : new Error(String(err)));
       });
     } catch {
@@ -120,11 +127,11 @@ export class ConfirmedPublisher {
   private expire(): void {
     const now = this.now();
     const expired = (p: Pending) => p.deadline <= now;
-    if (this.backlog.some(expired)) {
-      for (const p of this.backlog.filter(expired))
-        settle(p, new PublishTimeoutError(this.timeoutMs));
-      this.backlog = this.backlog.filter((p) => !p.settled);
+    for (const p of [...this.backlog, ...this.resend]) {
+      if (expired(p)) settle(p, new PublishTimeoutError(this.timeoutMs));
     }
+    this.backlog = this.backlog.filter((p) => !p.settled);
+    this.resend = this.resend.filter((p) => !p.settled);
     for (const p of this.unconfirmed) {
       if (expired(p)) {
         this.unconfirmed.delete(p);
