@@ -1,39 +1,28 @@
 import { setTimeout as outage } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { waitFor } from '@app/messaging/testing';
 import { http } from '../support/http.js';
-import { withFaultSystem } from './support/fault-system.js';
+import { usePrivateBroker, withFaultSystem } from './support/fault-system.js';
 import { assertNothingLostNothingTwice } from './support/invariants.js';
-import { PrivateBroker } from './support/private-broker.js';
-import { ServiceProcess } from './support/processes.js';
 
 const SKU = 'FAULT-BROKER';
 const STOCK = 10_000;
 const CASE_TIMEOUT_MS = 120_000;
 
 describe('broker failures under load', () => {
-  let broker: PrivateBroker;
-
-  beforeAll(async () => {
-    broker = await PrivateBroker.start();
-  }, 90_000);
-
-  afterAll(async () => {
-    await ServiceProcess.killAll();
-    await broker?.stop();
-  }, 60_000);
+  const broker = usePrivateBroker();
 
   it(
     'loses and duplicates nothing when the broker application stops and starts again',
     () =>
-      withFaultSystem(broker, 'stop-app', {}, async (system) => {
+      withFaultSystem(broker(), 'stop-app', {}, async (system) => {
         await system.setStock(SKU, STOCK);
         const load = system.startLoad(SKU);
         await load.waitForConfirmed(8);
 
-        await broker.ctl('stop_app'); // takes ~5 s itself
+        await broker().ctl('stop_app'); // takes ~5 s itself
         await outage(2_000);
-        await broker.ctl('start_app');
+        await broker().ctl('start_app');
 
         await system.waitReady();
         await load.waitForConfirmed(8);
@@ -50,14 +39,14 @@ describe('broker failures under load', () => {
   it(
     'loses and duplicates nothing when the broker closes every connection',
     () =>
-      withFaultSystem(broker, 'close-conns', {}, async (system) => {
+      withFaultSystem(broker(), 'close-conns', {}, async (system) => {
         await system.setStock(SKU, STOCK);
         const load = system.startLoad(SKU);
         await load.waitForConfirmed(8);
 
-        await broker.ctl('close_all_connections', 'fault');
+        await broker().ctl('close_all_connections', 'fault');
         await load.waitForConfirmed(4);
-        await broker.ctl('close_all_connections', 'fault');
+        await broker().ctl('close_all_connections', 'fault');
 
         await system.waitReady();
         await load.waitForConfirmed(8);
@@ -70,12 +59,12 @@ describe('broker failures under load', () => {
   it(
     'blocks publishers during a memory alarm without crashing anyone, and resumes after it',
     () =>
-      withFaultSystem(broker, 'mem-alarm', {}, async (system) => {
+      withFaultSystem(broker(), 'mem-alarm', {}, async (system) => {
         await system.setStock(SKU, STOCK);
         const load = system.startLoad(SKU);
         await load.waitForConfirmed(8);
 
-        await broker.ctl('set_vm_memory_high_watermark', '0');
+        await broker().ctl('set_vm_memory_high_watermark', '0');
         try {
           // Publishers learn of the alarm when they next publish: the load keeps them at it.
           await waitFor(
@@ -89,7 +78,7 @@ describe('broker failures under load', () => {
             expect(system.service(name).running).toBe(true);
           }
         } finally {
-          await broker.ctl('set_vm_memory_high_watermark', '0.4');
+          await broker().ctl('set_vm_memory_high_watermark', '0.4');
         }
 
         await waitFor(

@@ -1,10 +1,8 @@
 import { setTimeout as outage } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { waitFor } from '@app/messaging/testing';
-import { type FaultSystem, withFaultSystem } from './support/fault-system.js';
+import { type FaultSystem, usePrivateBroker, withFaultSystem } from './support/fault-system.js';
 import { assertNothingLostNothingTwice } from './support/invariants.js';
-import { PrivateBroker } from './support/private-broker.js';
-import { ServiceProcess } from './support/processes.js';
 
 const SKU = 'FAULT-DB';
 const STOCK = 10_000;
@@ -22,20 +20,11 @@ const consumersBehindProxy = {
 };
 
 describe('PostgreSQL out of reach of the consumers, under load', () => {
-  let broker: PrivateBroker;
-
-  beforeAll(async () => {
-    broker = await PrivateBroker.start();
-  }, 90_000);
-
-  afterAll(async () => {
-    await ServiceProcess.killAll();
-    await broker?.stop();
-  }, 60_000);
+  const broker = usePrivateBroker();
 
   /** Sum of the messages held by consumers or parked for a retry, across the vhost. */
   async function unfinished(system: FaultSystem): Promise<number> {
-    const depths = await broker.queueDepths(system.vhost);
+    const depths = await broker().queueDepths(system.vhost);
     return Object.entries(depths)
       .filter(([name]) => !name.endsWith('.dlq'))
       .reduce((n, [name, d]) => n + d.unacked + (name.includes('.retry.') ? d.ready : 0), 0);
@@ -44,7 +33,7 @@ describe('PostgreSQL out of reach of the consumers, under load', () => {
   it(
     'holds messages unacked while the database hangs, then processes each once',
     () =>
-      withFaultSystem(broker, 'pg-stall', consumersBehindProxy, async (system) => {
+      withFaultSystem(broker(), 'pg-stall', consumersBehindProxy, async (system) => {
         const db = system.databaseProxy!;
         await system.setStock(SKU, STOCK);
         const load = system.startLoad(SKU);
@@ -80,7 +69,7 @@ describe('PostgreSQL out of reach of the consumers, under load', () => {
   it(
     'survives the database dropping connections mid-transaction and processes each message once after',
     () =>
-      withFaultSystem(broker, 'pg-down', consumersBehindProxy, async (system) => {
+      withFaultSystem(broker(), 'pg-down', consumersBehindProxy, async (system) => {
         const db = system.databaseProxy!;
         await system.setStock(SKU, STOCK);
         const load = system.startLoad(SKU);

@@ -1,10 +1,8 @@
 import { setTimeout as outage } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { waitFor } from '@app/messaging/testing';
-import { withFaultSystem } from './support/fault-system.js';
+import { usePrivateBroker, withFaultSystem } from './support/fault-system.js';
 import { assertNothingLostNothingTwice } from './support/invariants.js';
-import { PrivateBroker } from './support/private-broker.js';
-import { ServiceProcess } from './support/processes.js';
 
 const SKU = 'FAULT-NET';
 const STOCK = 10_000;
@@ -12,21 +10,12 @@ const CASE_TIMEOUT_MS = 120_000;
 
 /** Every service's AMQP connection goes through a TCP proxy the test controls. */
 describe('network failures between the services and the broker, under load', () => {
-  let broker: PrivateBroker;
-
-  beforeAll(async () => {
-    broker = await PrivateBroker.start();
-  }, 90_000);
-
-  afterAll(async () => {
-    await ServiceProcess.killAll();
-    await broker?.stop();
-  }, 60_000);
+  const broker = usePrivateBroker();
 
   it(
     'delivers everything once after the connections freeze for a few seconds',
     () =>
-      withFaultSystem(broker, 'stall', { brokerProxy: true }, async (system) => {
+      withFaultSystem(broker(), 'stall', { brokerProxy: true }, async (system) => {
         const proxy = system.brokerProxy!;
         await system.setStock(SKU, STOCK);
         const load = system.startLoad(SKU);
@@ -50,7 +39,7 @@ describe('network failures between the services and the broker, under load', () 
   it(
     'reconnects and delivers everything once after every connection is cut, twice',
     () =>
-      withFaultSystem(broker, 'cut', { brokerProxy: true }, async (system) => {
+      withFaultSystem(broker(), 'cut', { brokerProxy: true }, async (system) => {
         const proxy = system.brokerProxy!;
         await system.setStock(SKU, STOCK);
         const load = system.startLoad(SKU);

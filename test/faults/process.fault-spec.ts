@@ -1,39 +1,28 @@
 import { setTimeout as outage } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { eventsQueue, rpcQueue } from '@app/messaging';
 import { waitFor } from '@app/messaging/testing';
-import { type FaultSystem, withFaultSystem } from './support/fault-system.js';
+import { type FaultSystem, usePrivateBroker, withFaultSystem } from './support/fault-system.js';
 import { assertNothingLostNothingTwice } from './support/invariants.js';
-import { PrivateBroker } from './support/private-broker.js';
-import { ServiceProcess } from './support/processes.js';
 
 const SKU = 'FAULT-PROC';
 const STOCK = 10_000;
 const CASE_TIMEOUT_MS = 120_000;
 
 describe('service processes dying or stopping with work in flight', () => {
-  let broker: PrivateBroker;
-
-  beforeAll(async () => {
-    broker = await PrivateBroker.start();
-  }, 90_000);
-
-  afterAll(async () => {
-    await ServiceProcess.killAll();
-    await broker?.stop();
-  }, 60_000);
+  const broker = usePrivateBroker();
 
   /** SMTP hangs with `count` sends in flight, so their deliveries are held unacked. */
   async function sendsInFlight(system: FaultSystem, count: number): Promise<void> {
     await system.holdSmtp(count);
-    const depth = await broker.queueDepths(system.vhost);
+    const depth = await broker().queueDepths(system.vhost);
     expect(depth[eventsQueue('notification')]!.unacked).toBeGreaterThanOrEqual(count);
   }
 
   it(
     'redelivers what a kill -9 interrupted mid-send to the restarted notification, which sends it once',
     () =>
-      withFaultSystem(broker, 'kill-notify', {}, async (system) => {
+      withFaultSystem(broker(), 'kill-notify', {}, async (system) => {
         const notification = system.service('notification');
         await system.setStock(SKU, STOCK);
         const load = system.startLoad(SKU);
@@ -59,7 +48,7 @@ describe('service processes dying or stopping with work in flight', () => {
     'keeps stock exact when inventory is killed with reservations half-done, then restarted',
     () =>
       withFaultSystem(
-        broker,
+        broker(),
         'kill-inventory',
         { databaseProxyFor: ['inventory'] },
         async (system) => {
@@ -72,7 +61,7 @@ describe('service processes dying or stopping with work in flight', () => {
           // Freeze inventory's database so that reservations hang mid-transaction, then kill it.
           db.stall();
           await waitFor('reservations to hang mid-transaction', async () => {
-            const depths = await broker.queueDepths(system.vhost);
+            const depths = await broker().queueDepths(system.vhost);
             return (depths[rpcQueue('inventory')]?.unacked ?? 0) >= 2;
           });
           await inventory.kill();
@@ -90,7 +79,7 @@ describe('service processes dying or stopping with work in flight', () => {
   it(
     'drains in-flight handlers on SIGTERM, exits 0, and leaves the rest to the next instance',
     () =>
-      withFaultSystem(broker, 'sigterm', {}, async (system) => {
+      withFaultSystem(broker(), 'sigterm', {}, async (system) => {
         const notification = system.service('notification');
         await system.setStock(SKU, STOCK);
         const load = system.startLoad(SKU);

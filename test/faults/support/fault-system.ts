@@ -1,9 +1,10 @@
+import { afterAll, beforeAll } from '@jest/globals';
 import pg from 'pg';
 import { TcpProxy, waitFor, withVhost } from '@app/messaging/testing';
 import { createTestDatabase } from '../../support/database.js';
 import { SmtpSink } from '../../support/smtp.js';
 import { OrderLoad, type OrderLoadOptions } from './order-load.js';
-import type { PrivateBroker } from './private-broker.js';
+import { PrivateBroker } from './private-broker.js';
 import { type ServiceName, SERVICES, ServiceProcess } from './processes.js';
 
 export interface FaultSystemOptions {
@@ -206,4 +207,23 @@ export async function withFaultSystem(
   } finally {
     await system.stop();
   }
+}
+
+/**
+ * One private node for the test file that calls this (in its describe): started before its
+ * tests, stopped after them with every service process still running.
+ */
+export function usePrivateBroker(): () => PrivateBroker {
+  let broker: PrivateBroker | undefined;
+  beforeAll(async () => {
+    broker = await PrivateBroker.start();
+  }, 90_000);
+  afterAll(async () => {
+    await ServiceProcess.killAll();
+    await broker?.stop();
+  }, 60_000);
+  return () => {
+    if (!broker) throw new Error('the private broker did not start');
+    return broker;
+  };
 }
