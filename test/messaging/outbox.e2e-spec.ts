@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { OrderCreated } from '@app/contracts';
 import {
+  addOutboxHeaders,
   AmqpClient,
   AmqpConnection,
   createOutboxTable,
@@ -35,7 +36,10 @@ describe('the transactional outbox', () => {
     url = withVhost(testEnv.rabbitUrl, vhost);
     database = await createTestDatabase('outbox');
     db = createDatabase({ url: database.url, schema: SCHEMA });
-    await migrateToLatest(db, SCHEMA, { '001': { up: createOutboxTable } });
+    await migrateToLatest(db, SCHEMA, {
+      '001': { up: createOutboxTable },
+      '002': { up: addOutboxHeaders },
+    });
     probe = await EventProbe.start(url, ['order.created']);
   });
 

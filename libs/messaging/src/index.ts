@@ -9,11 +9,16 @@ export { MessageContext, type MessageContextData } from './context/message-conte
 export { AmqpServer, AMQP_TRANSPORT } from './transport/amqp.server.js';
 export { AmqpClient, type CallOptions, type EventMessage } from './transport/amqp.client.js';
 export { AmqpContext } from './transport/amqp.context.js';
+export * from './observability/observers.js';
 export { CircuitBreaker, RpcCircuitOpenError, type CircuitState } from './rpc/circuit-breaker.js';
 export * from './topology/names.js';
 export { declareServiceTopology, type ServiceTopology } from './topology/declare.js';
 export * from './dlq/dead-letters.js';
 export type { RpcReply, RpcErrorBody } from './wire/rpc-reply.js';
 export { Outbox, type OutboxOptions } from './outbox/outbox.js';
-export { createOutboxTable, createInboxTable } from './outbox/outbox.migration.js';
+export {
+  addOutboxHeaders,
+  createInboxTable,
+  createOutboxTable,
+} from './outbox/outbox.migration.js';
 export { claimMessage } from './inbox/inbox.js';

@@ -10,6 +10,7 @@ import {
   resolveMessagingOptions,
   type ResolvedMessagingOptions,
 } from './messaging.options.js';
+import { MessagingObservers } from './observability/observers.js';
 import { AmqpClient } from './transport/amqp.client.js';
 import { AmqpServer } from './transport/amqp.server.js';
 
@@ -25,19 +26,20 @@ import { AmqpServer } from './transport/amqp.server.js';
       inject: [RAW_MESSAGING_OPTIONS],
     },
     AmqpConnection,
+    MessagingObservers,
     {
       provide: AmqpClient,
-      useFactory: (connection: AmqpConnection, options: ResolvedMessagingOptions) =>
-        new AmqpClient(connection, options),
-      inject: [AmqpConnection, MESSAGING_OPTIONS],
+      useFactory: (c: AmqpConnection, o: ResolvedMessagingOptions, obs: MessagingObservers) =>
+        new AmqpClient(c, o, obs),
+      inject: [AmqpConnection, MESSAGING_OPTIONS, MessagingObservers],
     },
     {
       provide: AmqpServer,
-      useFactory: (connection: AmqpConnection, options: ResolvedMessagingOptions) =>
-        new AmqpServer(connection, options),
-      inject: [AmqpConnection, MESSAGING_OPTIONS],
+      useFactory: (c: AmqpConnection, o: ResolvedMessagingOptions, obs: MessagingObservers) =>
+        new AmqpServer(c, o, obs),
+      inject: [AmqpConnection, MESSAGING_OPTIONS, MessagingObservers],
     },
   ],
-  exports: [MESSAGING_OPTIONS, AmqpConnection, AmqpClient, AmqpServer],
+  exports: [MESSAGING_OPTIONS, AmqpConnection, AmqpClient, AmqpServer, MessagingObservers],
 })
 export class MessagingModule extends ConfigurableModuleClass {}

@@ -20,6 +20,11 @@ export async function createOutboxTable(db: Kysely<any>): Promise<void> {
   );
 }
 
+/** Second outbox step: headers captured at commit time (trace context) travel with the event. */
+export async function addOutboxHeaders(db: Kysely<any>): Promise<void> {
+  await db.schema.alterTable('outbox_messages').addColumn('headers', 'jsonb').execute();
+}
+
 export async function createInboxTable(db: Kysely<any>): Promise<void> {
   await db.schema
     .createTable('inbox_messages')

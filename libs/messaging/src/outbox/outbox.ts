@@ -27,6 +27,7 @@ interface OutboxRow {
   routing_key: string;
   payload: unknown;
   correlation_id: string | null;
+  headers: Record<string, unknown> | null;
 }
 
 /**
@@ -70,6 +71,8 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
         routing_key: contract.name,
         payload: JSON.stringify(contract.payload.parse(payload)),
         correlation_id: MessageContext.correlationId() ?? null,
+        // Captured now, in the context of the change (e.g. its trace), not when relayed.
+        headers: JSON.stringify(this.client.eventHeaders(contract.name) ?? null),
       })
       .execute();
   }
@@ -141,7 +144,16 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
     return this.db.transaction().execute(async (trx) => {
       const rows = (await trx
         .selectFrom('outbox_messages')
-        .select(['id', 'message_id', 'type', 'version', 'routing_key', 'payload', 'correlation_id'])
+        .select([
+          'id',
+          'message_id',
+          'type',
+          'version',
+          'routing_key',
+          'payload',
+          'correlation_id',
+          'headers',
+        ])
         .where('published_at', 'is', null)
         .orderBy('id')
         .limit(this.batchSize)
@@ -159,6 +171,7 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
               messageId: row.message_id,
               routingKey: row.routing_key,
               correlationId: row.correlation_id ?? undefined,
+              headers: row.headers ?? undefined,
             },
             row.payload,
           ),

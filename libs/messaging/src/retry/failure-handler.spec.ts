@@ -393,7 +393,7 @@ describe('FailureHandler', () => {
 
       await expect(
         handler().handlerFailed(ch.channel, msg, readMeta(msg), new Error('x')),
-      ).resolves.toBeUndefined();
+      ).resolves.toBe('abandoned');
       expect(ch.ack).not.toHaveBeenCalled();
     });
   });

@@ -11,6 +11,9 @@ import type { IncomingMeta } from '../wire/properties.js';
 export type DeathReason =
   'malformed' | 'unknown-type' | 'invalid' | 'rejected' | 'retries-exhausted' | 'no-reply-to';
 
+/** Where a failed delivery went; `abandoned`: not moved, left for the broker to redeliver. */
+export type MoveOutcome = 'retried' | 'dead-lettered' | 'abandoned';
+
 /**
  * Moves a failed delivery to its next retry tier or to the dead-letter queue, and acks the
  * original only after the broker confirmed the copy: a message is never in neither place.
@@ -34,7 +37,7 @@ export class FailureHandler {
     meta: IncomingMeta,
     error: unknown,
     retry: RetryOptions = this.retry,
-  ): Promise<void> {
+  ): Promise<MoveOutcome> {
     if (error instanceof PermanentError) {
       return this.deadLetter(ch, msg, meta, 'rejected', error);
     }
@@ -47,11 +50,12 @@ export class FailureHandler {
     this.logger.warn(
       `${meta.type} ${meta.messageId} failed (attempt ${round + 1}), retrying in ${delayMs} ms: ${describeError(error)}`,
     );
-    await this.move(ch, msg, meta, queue, {
+    const moved = await this.move(ch, msg, meta, queue, {
       [Headers.attempts]: round + 1,
       [Headers.errorMessage]: truncate(describeError(error)),
       ...this.origin(msg, meta),
     });
+    return moved ? 'retried' : 'abandoned';
   }
 
   async deadLetter(
@@ -60,11 +64,11 @@ export class FailureHandler {
     meta: IncomingMeta,
     reason: DeathReason,
     error: unknown,
-  ): Promise<void> {
+  ): Promise<MoveOutcome> {
     this.logger.error(
       `${meta.type ?? '(no type)'} ${meta.messageId ?? '(no id)'} dead-lettered (${reason}): ${describeError(error)}`,
     );
-    await this.move(ch, msg, meta, deadLetterQueue(this.service), {
+    const moved = await this.move(ch, msg, meta, deadLetterQueue(this.service), {
       [Headers.deathReason]: reason,
       [Headers.errorMessage]: truncate(describeError(error)),
       [Headers.attempts]:
@@ -73,6 +77,7 @@ export class FailureHandler {
       [Headers.service]: this.service,
       ...this.origin(msg, meta),
     });
+    return moved ? 'dead-lettered' : 'abandoned';
   }
 
   private async move(
@@ -81,7 +86,7 @@ export class FailureHandler {
     meta: IncomingMeta,
     queue: string,
     headers: Record<string, unknown>,
-  ): Promise<void> {
+  ): Promise<boolean> {
     try {
       await publishConfirmed(
         ch,
@@ -91,10 +96,12 @@ export class FailureHandler {
         copyProperties(msg.properties, meta, headers),
       );
       ch.ack(msg);
+      return true;
     } catch (error) {
       // Not moved: leave it to the broker. A closed channel redelivers it; a nack'ed copy is requeued.
       this.logger.error(`could not move message to ${queue}: ${describeError(error)}`);
       safely(() => ch.nack(msg, false, true));
+      return false;
     }
   }
 

@@ -17,7 +17,8 @@ interface Call {
   queue: string;
   version: number;
   body: Buffer;
-  requestId: string | undefined;
+  /** Extra headers: the request id, trace context. */
+  headers: Record<string, unknown> | undefined;
   deadline: number;
   resolve: (data: unknown) => void;
   reject: (error: Error) => void;
@@ -65,6 +66,7 @@ export class RpcCaller {
     payload: unknown,
     timeoutMs: number,
     requestId?: string,
+    extraHeaders?: Record<string, unknown>,
   ): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const queue = rpcQueue(serviceOfRpc(pattern)); // throws (rejects) on a malformed name
@@ -75,7 +77,7 @@ export class RpcCaller {
         queue,
         version,
         body: encodeJson(payload),
-        requestId,
+        headers: requestId ? { ...extraHeaders, [Headers.requestId]: requestId } : extraHeaders,
         deadline: Date.now() + timeoutMs,
         resolve,
         reject,
@@ -104,7 +106,7 @@ export class RpcCaller {
         version: call.version,
         messageId: call.id,
         correlationId: call.id,
-        headers: call.requestId ? { [Headers.requestId]: call.requestId } : undefined,
+        headers: call.headers,
       },
       this.service,
       {

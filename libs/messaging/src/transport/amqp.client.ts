@@ -10,7 +10,8 @@ import { RpcError, RpcTimeoutError, RpcUnavailableError } from '../errors.js';
 import type { ResolvedMessagingOptions } from '../messaging.options.js';
 import { CircuitBreaker, type CircuitState } from '../rpc/circuit-breaker.js';
 import { RpcCaller } from '../rpc/rpc-caller.js';
-import { EVENTS_EXCHANGE, serviceOfRpc } from '../topology/names.js';
+import { MessagingObservers } from '../observability/observers.js';
+import { EVENTS_EXCHANGE, rpcQueue, serviceOfRpc } from '../topology/names.js';
 import { ConfirmedPublisher } from '../wire/confirmed-publisher.js';
 import { encodeJson, type OutgoingMeta, publishProperties } from '../wire/properties.js';
 
@@ -41,6 +42,7 @@ export class AmqpClient extends ClientProxy {
   constructor(
     private readonly connection: AmqpConnection,
     private readonly options: ResolvedMessagingOptions,
+    private readonly observers: MessagingObservers = new MessagingObservers(),
   ) {
     super();
   }
@@ -77,16 +79,46 @@ export class AmqpClient extends ClientProxy {
 
   /** Lower level: used by the outbox relay, which stores messages already validated. */
   publishRaw(message: EventMessage, payload: unknown): Promise<void> {
+    const routingKey = message.routingKey ?? message.type;
+    const info = {
+      kind: 'event',
+      type: message.type,
+      exchange: EVENTS_EXCHANGE,
+      routingKey,
+    } as const;
+    // Headers given (the outbox stored them at commit time) are kept; else observers add theirs now.
+    const headers = message.headers ?? this.eventHeaders(message.type);
     const properties = publishProperties(
-      { ...message, correlationId: message.correlationId ?? MessageContext.correlationId() },
+      {
+        ...message,
+        headers,
+        correlationId: message.correlationId ?? MessageContext.correlationId(),
+      },
       this.options.service,
       PERSISTENT,
     );
-    return this.eventPublisher().publish(
+    const confirmed = this.eventPublisher().publish(
       EVENTS_EXCHANGE,
-      message.routingKey ?? message.type,
+      routingKey,
       encodeJson(payload),
       properties,
+    );
+    if (!this.observers.active) return confirmed;
+    return confirmed.then(
+      () => this.observers.published(info, true),
+      (error: unknown) => {
+        this.observers.published(info, false);
+        throw error;
+      },
+    );
+  }
+
+  /** What observers add to an event published now (e.g. the current trace context), if anything. */
+  eventHeaders(type: string): Record<string, unknown> | undefined {
+    if (!this.observers.active) return undefined;
+    return this.observers.headers(
+      { kind: 'event', type, exchange: EVENTS_EXCHANGE, routingKey: type },
+      undefined,
     );
   }
 
@@ -102,9 +134,22 @@ export class AmqpClient extends ClientProxy {
     payload: unknown,
     options: CallOptions = {},
   ): Promise<unknown> {
-    const breaker = this.breakerFor(serviceOfRpc(pattern));
-    breaker?.admit();
+    const service = serviceOfRpc(pattern);
+    const breaker = this.breakerFor(service);
+    const started = performance.now();
+    try {
+      breaker?.admit();
+    } catch (error) {
+      this.observers.rpcCompleted(pattern, 0, 'circuit-open');
+      throw error;
+    }
     const timeoutMs = options.timeoutMs ?? this.options.rpcTimeoutMs;
+    const extraHeaders = this.observers.active
+      ? this.observers.headers(
+          { kind: 'rpc-request', type: pattern, exchange: '', routingKey: rpcQueue(service) },
+          undefined,
+        )
+      : undefined;
     try {
       const data = await this.rpcCaller().call(
         pattern,
@@ -112,14 +157,19 @@ export class AmqpClient extends ClientProxy {
         payload,
         timeoutMs,
         MessageContext.correlationId(),
+        extraHeaders,
       );
       breaker?.succeeded();
+      this.observers.rpcCompleted(pattern, performance.now() - started, 'ok');
       return data;
     } catch (error) {
       // An error reply proves the service is alive; only silence and refusal count.
-      if (error instanceof RpcTimeoutError || error instanceof RpcUnavailableError)
-        breaker?.failed();
+      const silent = error instanceof RpcTimeoutError || error instanceof RpcUnavailableError;
+      if (silent) breaker?.failed();
       else breaker?.succeeded();
+      const outcome =
+        error instanceof RpcTimeoutError ? 'timeout' : silent ? 'unavailable' : 'error';
+      this.observers.rpcCompleted(pattern, performance.now() - started, outcome);
       throw error;
     }
   }

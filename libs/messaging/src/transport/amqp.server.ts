@@ -17,6 +17,7 @@ import {
 } from '../wire/properties.js';
 import type { RpcReply } from '../wire/rpc-reply.js';
 import { AmqpContext } from './amqp.context.js';
+import { type ConsumeOutcome, MessagingObservers } from '../observability/observers.js';
 import { HandlerInvoker } from './handler-invoker.js';
 import { InFlight } from './in-flight.js';
 
@@ -49,6 +50,7 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
   constructor(
     private readonly connection: AmqpConnection,
     private readonly options: ResolvedMessagingOptions,
+    private readonly observers: MessagingObservers = new MessagingObservers(),
   ) {
     super();
     const { service, retry } = options;
@@ -168,6 +170,21 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
 
   private async onEvent(ch: ConfirmChannel, msg: ConsumeMessage): Promise<void> {
     const meta = readMeta(msg);
+    const scope = this.observers.consuming({
+      kind: 'event',
+      type: meta.type,
+      queue: eventsQueue(this.options.service),
+      headers: meta.headers,
+    });
+    scope.end(await scope.run(() => this.processEvent(ch, msg, meta)));
+  }
+
+  /** Validates and runs the handler; acks on success, else moves the message on. */
+  private async processEvent(
+    ch: ConfirmChannel,
+    msg: ConsumeMessage,
+    meta: IncomingMeta,
+  ): Promise<ConsumeOutcome> {
     const decoded = decodeJson(msg.content);
     if (!decoded.ok) return this.failures.deadLetter(ch, msg, meta, 'malformed', decoded.error);
     const handler = meta.type ? this.messageHandlers.get(meta.type) : undefined;
@@ -199,10 +216,26 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
       return this.failures.handlerFailed(ch, msg, meta, error, retry);
     }
     safeAck(ch, msg);
+    return 'acked';
   }
 
   private async onRequest(ch: ConfirmChannel, msg: ConsumeMessage): Promise<void> {
     const meta = readMeta(msg);
+    const scope = this.observers.consuming({
+      kind: 'rpc',
+      type: meta.type,
+      queue: rpcQueue(this.options.service),
+      headers: meta.headers,
+    });
+    scope.end(await scope.run(() => this.processRequest(ch, msg, meta)));
+  }
+
+  /** Answers (always: an error reply at worst), then acks; RPCs are never retried here. */
+  private async processRequest(
+    ch: ConfirmChannel,
+    msg: ConsumeMessage,
+    meta: IncomingMeta,
+  ): Promise<ConsumeOutcome> {
     if (!meta.replyTo) {
       return this.rpcFailures.deadLetter(
         ch,
@@ -213,12 +246,11 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
       );
     }
     const reply = await this.answer(ch, msg, meta);
+    const type = `${meta.type ?? 'unknown'}.reply`;
+    const info = { kind: 'rpc-reply', type, exchange: '', routingKey: meta.replyTo } as const;
+    const headers = this.observers.active ? this.observers.headers(info, undefined) : undefined;
     const properties = publishProperties(
-      {
-        type: `${meta.type ?? 'unknown'}.reply`,
-        version: meta.version ?? 1,
-        correlationId: meta.correlationId,
-      },
+      { type, version: meta.version ?? 1, correlationId: meta.correlationId, headers },
       this.options.service,
       TRANSIENT,
     );
@@ -226,13 +258,16 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
       // Replies go out on a channel without confirms (the caller's timeout covers a lost one);
       // the consuming channel stays in confirm mode for the rare dead-letter move.
       (this.replyChannel ?? ch).publish('', meta.replyTo, encodeJson(reply), properties);
+      this.observers.published(info, true);
     } catch (error) {
+      this.observers.published(info, false);
       this.logger.error(
         `Could not reply to ${meta.type} ${meta.correlationId}: ${describeError(error)}`,
       );
     }
-    // RPCs are not retried by the server: the caller owns the timeout and decides.
+    // The caller owns the timeout and decides what to do about a failure.
     safeAck(ch, msg);
+    return 'replied';
   }
 
   private async answer(
