@@ -35,11 +35,14 @@ export interface MessagingModuleOptions {
   /** How long start-up waits for the broker before failing. */
   connectTimeoutMs?: number;
   heartbeatSeconds?: number;
+  /** TLS for `amqps://` URLs: the CA certificates (PEM) to trust. */
+  tls?: { ca?: Buffer[] };
 }
 
 export type ResolvedMessagingOptions = Required<
-  Omit<MessagingModuleOptions, 'urls' | 'retry' | 'circuitBreaker'>
+  Omit<MessagingModuleOptions, 'urls' | 'retry' | 'circuitBreaker' | 'tls'>
 > & {
+  tls?: { ca?: Buffer[] };
   urls: readonly string[];
   retry: RetryOptions;
   circuitBreaker: CircuitBreakerOptions | false;
@@ -55,6 +58,7 @@ export function resolveMessagingOptions(options: MessagingModuleOptions): Resolv
     queueType: options.queueType ?? Defaults.queueType,
     shutdownTimeoutMs: options.shutdownTimeoutMs ?? Defaults.shutdownTimeoutMs,
     connectTimeoutMs: options.connectTimeoutMs ?? Defaults.connectTimeoutMs,
+    tls: options.tls,
     heartbeatSeconds: options.heartbeatSeconds ?? Defaults.heartbeatSeconds,
     retry: {
       immediate: options.retry?.immediate ?? Defaults.immediateRetries,

@@ -27,6 +27,8 @@ export class AmqpConnection implements OnApplicationShutdown {
         // Nagle's algorithm adds ~40 ms to every small RPC round trip.
         noDelay: true,
         clientProperties: { connection_name: `${options.service}@${process.pid}` },
+        // For amqps:// URLs: trust this CA (e.g. a private one) on top of the system's.
+        ...(options.tls?.ca ? { ca: options.tls.ca } : {}),
       },
     });
     this.manager.on('connect', ({ url }) =>

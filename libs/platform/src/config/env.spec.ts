@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { z } from 'zod';
 import { ConfigValidationError, type Env, parseEnv, parseEnvParts } from './env.js';
@@ -77,6 +80,28 @@ describe('parseEnvParts', () => {
 });
 
 describe('loadServiceConfig', () => {
+  it('loads the CA named by RABBITMQ_CA_FILE for amqps connections', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ca-'));
+    const file = join(dir, 'ca.pem');
+    writeFileSync(file, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+    try {
+      const { config } = load({
+        ...VALID,
+        RABBITMQ_URL: 'amqps://u:p@rabbit:5671',
+        RABBITMQ_CA_FILE: file,
+      });
+      expect(config.messaging.tls?.ca?.[0]?.toString()).toContain('BEGIN CERTIFICATE');
+      expect(load(VALID).config.messaging.tls).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('names RABBITMQ_CA_FILE when the file cannot be read', () => {
+    const error = configError(() => load({ ...VALID, RABBITMQ_CA_FILE: '/nonexistent/ca.pem' }));
+    expect(error.problems[0]).toMatch(/^RABBITMQ_CA_FILE: cannot read \/nonexistent\/ca\.pem/);
+  });
+
   it('names every bad or missing variable in one error', () => {
     const error = configError(() =>
       load({ RABBITMQ_URL: 'http://rabbitmq:5672', HTTP_PORT: 'eighty' }),

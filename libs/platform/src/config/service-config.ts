@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
 import type { MessagingModuleOptions, QueueType } from '@app/messaging';
 import { z } from 'zod';
 import {
   amqpUrls,
+  ConfigValidationError,
   flag,
   type Env,
   parseEnvParts,
@@ -21,6 +23,8 @@ export const serviceEnv = {
   DB_MIGRATE_ON_START: flag.default(true),
   RABBITMQ_PREFETCH: positiveInt.default(32),
   RABBITMQ_QUEUE_TYPE: z.enum(['classic', 'quorum']).default('classic'),
+  /** PEM file of the CA that signed the broker's certificate, for amqps:// URLs. */
+  RABBITMQ_CA_FILE: z.string().optional(),
   RETRY_IMMEDIATE: z.coerce.number().int().min(0).max(10).default(2),
   RETRY_DELAYS_MS: z
     .string()
@@ -70,10 +74,21 @@ export function loadServiceConfig<E extends z.ZodObject>(
       service,
       prefetch: parsed.RABBITMQ_PREFETCH,
       queueType: parsed.RABBITMQ_QUEUE_TYPE as QueueType,
+      tls: parsed.RABBITMQ_CA_FILE ? { ca: [readCaFile(parsed.RABBITMQ_CA_FILE)] } : undefined,
       retry: { immediate: parsed.RETRY_IMMEDIATE, delaysMs: parsed.RETRY_DELAYS_MS },
       shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS,
     },
     log: { format: parsed.LOG_FORMAT, level: parsed.LOG_LEVEL },
   };
   return { config, env: own };
+}
+
+function readCaFile(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new ConfigValidationError([
+      `RABBITMQ_CA_FILE: cannot read ${path} (${(error as Error).message})`,
+    ]);
+  }
 }
