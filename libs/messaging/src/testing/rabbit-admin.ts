@@ -38,6 +38,15 @@ export class RabbitAdmin {
     return vhost;
   }
 
+  /** Imports a definitions document (users, vhosts, permissions…), as `rabbitmqctl import_definitions` does. */
+  async importDefinitions(definitions: unknown): Promise<void> {
+    await this.call('POST', '/api/definitions', definitions);
+  }
+
+  async deleteUser(name: string): Promise<void> {
+    await this.call('DELETE', `/api/users/${enc(name)}`, undefined, [404]);
+  }
+
   async deleteVhost(vhost: string): Promise<void> {
     await this.call('DELETE', `/api/vhosts/${enc(vhost)}`, undefined, [404]);
   }
