@@ -23,11 +23,26 @@ const facts = {
 };
 
 describe('the contract registry', () => {
-  it('gives every contract a unique name', () => {
-    const names = allContracts.map((c) => c.name);
+  it('lists each version of a message once, and every version of a name as the same kind', () => {
+    const keys = allContracts.map((c) => `${c.name}@${c.version}`);
+    const kinds = new Map(allContracts.map((c) => [c.name, c.kind]));
 
-    expect(new Set(names).size).toBe(names.length);
+    expect(new Set(keys).size).toBe(keys.length);
+    for (const c of allContracts) expect([c.name, c.kind]).toEqual([c.name, kinds.get(c.name)]);
   });
+
+  it.each(allContracts.map((c) => [`${c.name} v${c.version}`, c] as const))(
+    '%s has an example its own schemas accept',
+    (_name, contract) => {
+      expect(contract.example).toBeDefined();
+      if (contract.kind === 'event') {
+        expect(contract.payload.safeParse(contract.example).success).toBe(true);
+      } else {
+        expect(contract.request.safeParse(contract.example?.request).error).toBeUndefined();
+        expect(contract.response.safeParse(contract.example?.response).error).toBeUndefined();
+      }
+    },
+  );
 
   it.each(allContracts.map((c) => [c.name, c] as const))(
     '%s has a positive integer version and a description',
@@ -39,9 +54,9 @@ describe('the contract registry', () => {
   );
 
   it.each(allContracts.map((c) => c.name))(
-    '%s is named <service>.<verb> or <aggregate>.<event>',
+    '%s is named <service>.<verb> or <aggregate>.<event>, both in kebab-case',
     (name) => {
-      expect(name).toMatch(/^[a-z]+\.[a-z-]+$/);
+      expect(name).toMatch(/^[a-z]+(-[a-z]+)*\.[a-z]+(-[a-z]+)*$/);
     },
   );
 

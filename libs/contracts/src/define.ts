@@ -1,9 +1,10 @@
 import { z } from 'zod';
 
 /**
- * A message contract is the single source of truth for one message on the wire:
- * its name (AMQP `type` and, for events, the routing key), its version
- * (`x-message-version` header) and the runtime schema of its JSON body.
+ * A message contract is the single source of truth for one version of one message on the
+ * wire: its name (AMQP `type` and, for events, the routing key), its version
+ * (`x-message-version` header) and the runtime schema of its JSON body. A breaking change is
+ * a second contract with the same name and the next version (docs/contracts.md).
  */
 interface ContractBase<Name extends string> {
   readonly name: Name;
@@ -19,6 +20,8 @@ export interface RpcContract<
   readonly kind: 'rpc';
   readonly request: Req;
   readonly response: Res;
+  /** A valid request and its response: for docs, generated tests and the contract tests. */
+  readonly example?: { readonly request: z.input<Req>; readonly response: z.input<Res> };
 }
 
 export interface EventContract<
@@ -27,6 +30,8 @@ export interface EventContract<
 > extends ContractBase<Name> {
   readonly kind: 'event';
   readonly payload: P;
+  /** A valid payload: for docs, generated tests and the contract tests. */
+  readonly example?: z.input<P>;
 }
 
 export type MessageContract = RpcContract | EventContract;
@@ -37,14 +42,20 @@ export type PayloadOf<C extends EventContract> = z.infer<C['payload']>;
 
 export function defineRpc<Name extends string, Req extends z.ZodType, Res extends z.ZodType>(
   name: Name,
-  spec: { version: number; description: string; request: Req; response: Res },
+  spec: {
+    version: number;
+    description: string;
+    request: Req;
+    response: Res;
+    example?: { request: z.input<Req>; response: z.input<Res> };
+  },
 ): RpcContract<Name, Req, Res> {
   return Object.freeze({ kind: 'rpc', name, ...spec });
 }
 
 export function defineEvent<Name extends string, P extends z.ZodType>(
   name: Name,
-  spec: { version: number; description: string; payload: P },
+  spec: { version: number; description: string; payload: P; example?: z.input<P> },
 ): EventContract<Name, P> {
   return Object.freeze({ kind: 'event', name, ...spec });
 }
@@ -52,4 +63,20 @@ export function defineEvent<Name extends string, P extends z.ZodType>(
 /** The schema a consumer validates an incoming message against. */
 export function inboundSchema(contract: MessageContract): z.ZodType {
   return contract.kind === 'rpc' ? contract.request : contract.payload;
+}
+
+export function isContract(value: unknown): value is MessageContract {
+  const c = value as Partial<MessageContract> | null;
+  return (
+    typeof c === 'object' &&
+    c !== null &&
+    (c.kind === 'rpc' || c.kind === 'event') &&
+    typeof c.name === 'string' &&
+    typeof c.version === 'number'
+  );
+}
+
+/** Every contract a module exports (a namespace's `index.ts`), in export order. */
+export function contractsIn(module: Readonly<Record<string, unknown>>): MessageContract[] {
+  return Object.values(module).filter(isContract);
 }

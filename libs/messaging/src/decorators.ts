@@ -1,6 +1,13 @@
 import { EventPattern, MessagePattern } from '@nestjs/microservices';
 import type { Observable } from 'rxjs';
-import type { EventContract, PayloadOf, RequestOf, ResponseOf, RpcContract } from '@app/contracts';
+import {
+  type EventContract,
+  type PayloadOf,
+  type RequestOf,
+  type ResponseOf,
+  type RpcContract,
+  versionsOf,
+} from '@app/contracts';
 import type { RetryOptions } from './messaging.options.js';
 
 export interface EventHandlerOptions {
@@ -17,27 +24,44 @@ type HandlerDecorator<In, Out> = <M extends (input: In, ...rest: never[]) => Ret
   descriptor: TypedPropertyDescriptor<M>,
 ) => void;
 
+/** One contract, or several versions of one message (the handler then takes their union). */
+type OneOrVersions<C> = C | readonly C[];
+type Each<C> = C extends readonly (infer E)[] ? E : C;
+
+/**
+ * `contract`: the newest accepted version (what a single-contract handler always had);
+ * `contracts`: every accepted version, oldest first, which the transport picks from by the
+ * message's `x-message-version` (docs/contracts.md).
+ */
+function contractExtras<C extends RpcContract | EventContract>(contracts: OneOrVersions<C>) {
+  const versions = versionsOf(Array.isArray(contracts) ? contracts : [contracts as C]);
+  return { name: versions[0]!.name, extras: { contract: versions.at(-1), contracts: versions } };
+}
+
 /**
  * `@MessagePattern(contract.name)` that also hands the contract to the transport, which
  * validates each request against it before the handler runs (invalid → error reply).
+ * `@HandleRpc([ReserveV1, ReserveV2])` accepts both versions during a rollout.
  */
-export function HandleRpc<C extends RpcContract>(
-  contract: C,
-): HandlerDecorator<RequestOf<C>, ResponseOf<C>> {
-  return MessagePattern(contract.name, { contract }) as HandlerDecorator<
-    RequestOf<C>,
-    ResponseOf<C>
-  >;
+export function HandleRpc<const C extends OneOrVersions<RpcContract>>(
+  contracts: C,
+): HandlerDecorator<RequestOf<Each<C>>, ResponseOf<Each<C>>> {
+  const { name, extras } = contractExtras<RpcContract>(contracts);
+  return MessagePattern(name, extras) as HandlerDecorator<RequestOf<Each<C>>, ResponseOf<Each<C>>>;
 }
 
 /**
  * `@EventPattern(contract.name)`: binds the service's events queue to the event's routing key
  * and validates each payload (invalid → dead-letter queue, no retry).
+ * `@HandleEvent([OrderConfirmed, OrderConfirmedV2])` accepts both versions during a rollout.
  */
-export function HandleEvent<C extends EventContract>(
-  contract: C,
+export function HandleEvent<const C extends OneOrVersions<EventContract>>(
+  contracts: C,
   options: EventHandlerOptions = {},
-): HandlerDecorator<PayloadOf<C>, unknown> {
-  const extras = { contract, retry: options.retry };
-  return EventPattern<string>(contract.name, extras) as HandlerDecorator<PayloadOf<C>, unknown>;
+): HandlerDecorator<PayloadOf<Each<C>>, unknown> {
+  const { name, extras } = contractExtras<EventContract>(contracts);
+  return EventPattern<string>(name, { ...extras, retry: options.retry }) as HandlerDecorator<
+    PayloadOf<Each<C>>,
+    unknown
+  >;
 }

@@ -6,6 +6,11 @@ export const InventoryReserved = defineEvent('inventory.reserved', {
   version: 1,
   description: 'Stock was reserved for an order.',
   payload: z.object({ orderId: OrderId, items: z.array(OrderItem), occurredAt: Instant }),
+  example: {
+    orderId: '3e9a1c55-7b2d-4c1e-9f0a-2b3c4d5e6f70',
+    items: [{ sku: 'LAPTOP-STAND', quantity: 2 }],
+    occurredAt: '2030-01-02T03:04:05.000Z',
+  },
 });
 
 export const InventoryReleased = defineEvent('inventory.released', {
@@ -17,6 +22,12 @@ export const InventoryReleased = defineEvent('inventory.released', {
     reason: z.enum(['ORDER_CANCELLED', 'ORDER_REJECTED']),
     occurredAt: Instant,
   }),
+  example: {
+    orderId: '3e9a1c55-7b2d-4c1e-9f0a-2b3c4d5e6f70',
+    items: [{ sku: 'LAPTOP-STAND', quantity: 2 }],
+    reason: 'ORDER_CANCELLED',
+    occurredAt: '2030-01-02T03:04:05.000Z',
+  },
 });
 
 export const InventoryStockLow = defineEvent('inventory.stock-low', {
@@ -28,4 +39,10 @@ export const InventoryStockLow = defineEvent('inventory.stock-low', {
     threshold: z.number().int().min(0),
     occurredAt: Instant,
   }),
+  example: {
+    sku: 'LAPTOP-STAND',
+    available: 4,
+    threshold: 5,
+    occurredAt: '2030-01-02T03:04:05.000Z',
+  },
 });

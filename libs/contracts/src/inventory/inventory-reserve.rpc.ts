@@ -20,4 +20,15 @@ export const InventoryReserve = defineRpc('inventory.reserve', {
     'Reserve every line of an order atomically. Idempotent by orderId: a repeat returns the first answer.',
   request: z.object({ orderId: OrderId, items: OrderItems }),
   response: ReserveResult,
+  example: {
+    request: {
+      orderId: '3e9a1c55-7b2d-4c1e-9f0a-2b3c4d5e6f70',
+      items: [{ sku: 'LAPTOP-STAND', quantity: 2 }],
+    },
+    response: {
+      status: 'RESERVED',
+      orderId: '3e9a1c55-7b2d-4c1e-9f0a-2b3c4d5e6f70',
+      items: [{ sku: 'LAPTOP-STAND', quantity: 2 }],
+    },
+  },
 });

@@ -199,7 +199,7 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
     }
     let payload: unknown;
     try {
-      payload = this.invoker.validate(handler, meta.type!, decoded.value);
+      payload = this.invoker.validate(handler, meta.type!, decoded.value, meta.version);
     } catch (error) {
       return this.failures.deadLetter(ch, msg, meta, 'invalid', error);
     }
@@ -285,7 +285,7 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
       );
     }
     try {
-      const payload = this.invoker.validate(handler, meta.type!, decoded.value);
+      const payload = this.invoker.validate(handler, meta.type!, decoded.value, meta.version);
       const data = await this.invoker.invoke(
         handler,
         payload,

@@ -1,6 +1,6 @@
 import type { MessageHandler } from '@nestjs/microservices';
 import { isObservable, lastValueFrom } from 'rxjs';
-import { inboundSchema, type MessageContract } from '@app/contracts';
+import { contractForVersion, inboundSchema, type MessageContract } from '@app/contracts';
 import { MessageContext } from '../context/message-context.js';
 import { ContractViolationError, PermanentError, toFieldIssues } from '../errors.js';
 import type { RetryOptions } from '../messaging.options.js';
@@ -15,13 +15,23 @@ import type { AmqpContext } from './amqp.context.js';
 export class HandlerInvoker {
   constructor(private readonly defaults: RetryOptions) {}
 
-  /** The payload as the contract parses it; throws ContractViolationError (permanent). */
-  validate(handler: MessageHandler, type: string, value: unknown): unknown {
-    const contract = handler.extras?.contract as MessageContract | undefined;
+  /**
+   * The payload as the contract of its `x-message-version` parses it (a handler may accept
+   * several versions: docs/contracts.md); throws ContractViolationError (permanent).
+   */
+  validate(handler: MessageHandler, type: string, value: unknown, version?: number): unknown {
+    const versions = handler.extras?.contracts as readonly MessageContract[] | undefined;
+    const contract = versions
+      ? contractForVersion(versions, version)
+      : (handler.extras?.contract as MessageContract | undefined);
     if (!contract) return value;
     const result = inboundSchema(contract).safeParse(value);
-    if (!result.success) throw new ContractViolationError(type, toFieldIssues(result.error));
-    return result.data;
+    if (result.success) return result.data;
+    const name =
+      version === undefined || version === contract.version
+        ? type
+        : `${type} v${version} (read as v${contract.version})`;
+    throw new ContractViolationError(name, toFieldIssues(result.error));
   }
 
   invoke(

@@ -1,0 +1,2 @@
+export * from './inventory-reserve.rpc.js';
+export * from './inventory-events.js';
