@@ -87,6 +87,13 @@ export class TestSystem {
     this.urls[name] = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   }
 
+  /** A running app, to reach its providers (e.g. stop its outbox relay). */
+  app(name: ServiceName): INestApplication {
+    const app = this.apps.get(name);
+    if (!app) throw new Error(`${name} is not running`);
+    return app;
+  }
+
   async stopService(name: ServiceName): Promise<void> {
     await this.apps.get(name)?.close();
     this.apps.delete(name);

@@ -10,9 +10,14 @@ export { AmqpServer, AMQP_TRANSPORT } from './transport/amqp.server.js';
 export { AmqpClient, type CallOptions, type EventMessage } from './transport/amqp.client.js';
 export { AmqpContext } from './transport/amqp.context.js';
 export * from './observability/observers.js';
+export {
+  QueueDepths,
+  type QueueDepth,
+  type QueueDepthOptions,
+} from './observability/queue-depths.js';
 export { CircuitBreaker, RpcCircuitOpenError, type CircuitState } from './rpc/circuit-breaker.js';
 export * from './topology/names.js';
-export { declareServiceTopology, type ServiceTopology } from './topology/declare.js';
+export { declareServiceTopology, serviceQueues, type ServiceTopology } from './topology/declare.js';
 export * from './dlq/dead-letters.js';
 export type { RpcReply, RpcErrorBody } from './wire/rpc-reply.js';
 export { Outbox, type OutboxOptions } from './outbox/outbox.js';

@@ -3,6 +3,13 @@ export * from './config/service-config.js';
 export * from './database/database.js';
 export { DatabaseModule, DATABASE } from './database/database.module.js';
 export { HealthModule } from './health/health.module.js';
+export { METRICS_PATH, MetricsModule, ServiceMetrics } from './metrics/metrics.module.js';
+export {
+  CircuitStateValue,
+  exportedMetricNames,
+  MetricNames,
+  ShopMetrics,
+} from './metrics/shop-metrics.js';
 export { ZodValidationPipe } from './http/zod-validation.pipe.js';
 export { correlationMiddleware } from './http/correlation.middleware.js';
 export { DomainErrorFilter } from './http/domain-error.filter.js';

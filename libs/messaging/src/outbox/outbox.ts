@@ -4,7 +4,7 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { type Kysely, type Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type { EventContract, PayloadOf } from '@app/contracts';
 import { MessageContext } from '../context/message-context.js';
 import { describeError } from '../errors.js';
@@ -82,6 +82,19 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
     const result = await this.db.transaction().execute(work);
     this.wake();
     return result;
+  }
+
+  /** Rows not yet published and the age of the oldest, for metrics. */
+  async stats(): Promise<{ pending: number; oldestAgeSeconds: number }> {
+    const row = await this.db
+      .selectFrom('outbox_messages')
+      .select((eb) => [
+        eb.fn.countAll<string>().as('pending'),
+        sql<number | null>`extract(epoch from now() - min(created_at))`.as('age'),
+      ])
+      .where('published_at', 'is', null)
+      .executeTakeFirstOrThrow();
+    return { pending: Number(row.pending), oldestAgeSeconds: Math.max(0, Number(row.age ?? 0)) };
   }
 
   onApplicationBootstrap(): void {

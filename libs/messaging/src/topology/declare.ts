@@ -59,6 +59,18 @@ export async function declareServiceTopology(ch: Channel, t: ServiceTopology): P
   }
 }
 
+/** The queues `declareServiceTopology(ch, t)` declares, in the same order. */
+export function serviceQueues(t: ServiceTopology): string[] {
+  if (!t.rpc && t.eventBindings.length === 0) return [];
+  const queues = [deadLetterQueue(t.service)];
+  if (t.rpc) queues.push(rpcQueue(t.service));
+  if (t.eventBindings.length > 0) {
+    const queue = eventsQueue(t.service);
+    queues.push(queue, ...t.retryDelaysMs.map((delayMs) => retryQueue(queue, delayMs)));
+  }
+  return queues;
+}
+
 function queueTypeArguments(type: QueueType): Record<string, unknown> {
   return { 'x-queue-type': type };
 }

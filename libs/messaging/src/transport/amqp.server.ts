@@ -6,7 +6,11 @@ import { type AmqpConnection } from '../connection/amqp-connection.js';
 import { describeError, PermanentError, toRpcErrorBody } from '../errors.js';
 import type { ResolvedMessagingOptions } from '../messaging.options.js';
 import { FailureHandler } from '../retry/failure-handler.js';
-import { declareServiceTopology } from '../topology/declare.js';
+import {
+  declareServiceTopology,
+  serviceQueues,
+  type ServiceTopology,
+} from '../topology/declare.js';
 import { eventsQueue, rpcQueue } from '../topology/names.js';
 import {
   decodeJson,
@@ -46,6 +50,7 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
   private readonly invoker: HandlerInvoker;
   private replyChannel: Channel | undefined;
   private closing = false;
+  private topology: ServiceTopology | undefined;
 
   constructor(
     private readonly connection: AmqpConnection,
@@ -68,10 +73,15 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
     }
   }
 
+  /** The queues this service declared and consumes (with its delay queues and DLQ). */
+  ownQueues(): string[] {
+    return this.topology ? serviceQueues(this.topology) : [];
+  }
+
   private async start(): Promise<void> {
     const rpcPatterns = this.patterns(false);
     const eventPatterns = this.patterns(true);
-    const topology = {
+    const topology: ServiceTopology = {
       service: this.options.service,
       queueType: this.options.queueType,
       rpc: rpcPatterns.length > 0,
@@ -80,6 +90,7 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
         [...this.messageHandlers.values()].filter((h) => h.isEventHandler),
       ),
     };
+    this.topology = topology;
     await this.connection.waitForConnect(this.options.connectTimeoutMs);
     const ready: Promise<void>[] = [];
     if (topology.rpc) {
