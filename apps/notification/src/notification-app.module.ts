@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { type ServiceDefinition, ServiceDefaultsModule } from '@app/platform';
 import { notificationMigrations } from './migrations/index.js';
 import { loadNotificationConfig, type NotificationConfig } from './notification.config.js';
+import { EmailSequence } from './notifications/email-sequence.js';
 import { Mailer } from './notifications/mailer.js';
 import { NotificationsEventsController } from './notifications/notifications.events.controller.js';
 import { NotificationsHttpController } from './notifications/notifications.http.controller.js';
@@ -14,7 +15,7 @@ export class NotificationAppModule {
       module: NotificationAppModule,
       imports: [ServiceDefaultsModule.forRoot(config, { migrations: notificationMigrations })],
       controllers: [NotificationsHttpController, NotificationsEventsController],
-      providers: [Mailer, NotificationsService],
+      providers: [Mailer, NotificationsService, EmailSequence],
     };
   }
 }

@@ -16,6 +16,7 @@ import {
   orderRejectedEmail,
   stockLowEmail,
 } from './email.js';
+import { EmailSequence } from './email-sequence.js';
 import { NotificationsService } from './notifications.service.js';
 
 @Controller()
@@ -24,6 +25,7 @@ export class NotificationsEventsController {
 
   constructor(
     private readonly notifications: NotificationsService,
+    private readonly sequence: EmailSequence,
     config: ConfigService<NotificationConfig, true>,
   ) {
     this.opsEmail = config.get('mail', { infer: true }).opsEmail;
@@ -47,8 +49,13 @@ export class NotificationsEventsController {
     );
   }
 
+  /** Only a confirmed order can be cancelled: the customer hears of the confirmation first. */
   @HandleEvent(OrderCancelled)
-  onOrderCancelled(@Payload() event: PayloadOf<typeof OrderCancelled>, @Ctx() ctx: AmqpContext) {
+  async onOrderCancelled(
+    @Payload() event: PayloadOf<typeof OrderCancelled>,
+    @Ctx() ctx: AmqpContext,
+  ) {
+    await this.sequence.requireSent(event.orderId, OrderConfirmed.name);
     return this.notifications.sendOnce(
       ctx.messageId,
       OrderCancelled.name,
