@@ -127,6 +127,14 @@ describe('ShopMetrics', () => {
     expect(await value(m, MetricNames.queueReady)).toBeUndefined();
   });
 
+  it('has no outbox gauges in a service without an outbox', async () => {
+    const text = await new ShopMetrics('notification', {
+      queues: async () => [],
+    }).registry.metrics();
+    expect(text).not.toContain(MetricNames.outboxPending);
+    expect(text).not.toContain(MetricNames.outboxOldestAge);
+  });
+
   it('keeps each instance in its own registry', async () => {
     const a = new ShopMetrics('a');
     const b = new ShopMetrics('b');

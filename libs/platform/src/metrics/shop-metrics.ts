@@ -140,23 +140,8 @@ export class ShopMetrics implements MessagingObserver {
           this.set({ target }, CircuitStateValue[state]);
       },
     });
-    const outbox = shared(sources.outbox);
-    new Gauge({
-      name: MetricNames.outboxPending,
-      help: 'Outbox rows not yet published (the whole table: every replica reports the same); NaN if the database did not answer.',
-      registers,
-      async collect() {
-        this.set((await outbox())?.pending ?? NaN);
-      },
-    });
-    new Gauge({
-      name: MetricNames.outboxOldestAge,
-      help: 'Age of the oldest unpublished outbox row, 0 when there is none.',
-      registers,
-      async collect() {
-        this.set((await outbox())?.oldestAgeSeconds ?? NaN);
-      },
-    });
+    // Only a service with an outbox has these: an unlabelled gauge always reports a value.
+    if (sources.outbox) outboxGauges(shared(sources.outbox), registers);
     const queues = shared(sources.queues);
     new Gauge({
       name: MetricNames.queueReady,
@@ -181,9 +166,36 @@ export class ShopMetrics implements MessagingObserver {
   }
 }
 
-/** The names `ShopMetrics` registers, read from a registry built with no sources. */
+function outboxGauges(
+  outbox: () => Promise<{ pending: number; oldestAgeSeconds: number } | undefined>,
+  registers: Registry[],
+): void {
+  new Gauge({
+    name: MetricNames.outboxPending,
+    help: 'Outbox rows not yet published (the whole table: every replica reports the same); NaN if the database did not answer.',
+    registers,
+    async collect() {
+      this.set((await outbox())?.pending ?? NaN);
+    },
+  });
+  new Gauge({
+    name: MetricNames.outboxOldestAge,
+    help: 'Age of the oldest unpublished outbox row, 0 when there is none.',
+    registers,
+    async collect() {
+      this.set((await outbox())?.oldestAgeSeconds ?? NaN);
+    },
+  });
+}
+
+/** The names `ShopMetrics` registers, read from a registry built with every source. */
 export function exportedMetricNames(): string[] {
-  return new ShopMetrics('names').registry.getMetricsAsArray().map((m) => m.name);
+  const every: Required<MetricSources> = {
+    circuits: () => ({}),
+    outbox: async () => ({ pending: 0, oldestAgeSeconds: 0 }),
+    queues: async () => [],
+  };
+  return new ShopMetrics('names', every).registry.getMetricsAsArray().map((m) => m.name);
 }
 
 /**
