@@ -1,6 +1,6 @@
 import autocannon from 'autocannon';
 import { TestSystem } from '../../test/support/system.js';
-import { http } from '../../test/support/http.js';
+import { http, testApiKeys } from '../../test/support/http.js';
 import { type Measurement, latencyPercentiles, summarise } from '../stats.js';
 import type { ResultRow } from '../table.js';
 import { type BenchContext, describe } from '../support/compare.js';
@@ -70,7 +70,7 @@ async function placeOrders(
           {
             method: 'POST',
             path: '/orders',
-            headers: { 'content-type': 'application/json' },
+            headers: { 'content-type': 'application/json', 'x-api-key': testApiKeys.write },
             setupRequest: (request) => {
               const i = next++;
               return {

@@ -4,16 +4,27 @@ export interface HttpResult<T = any> {
   headers: Headers;
 }
 
-/** fetch with JSON in and out, for readable assertions. */
+/** The keys TestSystem configures (API_KEYS, ADMIN_API_KEYS). */
+export const testApiKeys = { write: 'test-write-key-0001', admin: 'test-admin-key-0001' };
+
+/**
+ * fetch with JSON in and out, for readable assertions. Sends the admin API key, which every
+ * guarded endpoint takes; a header given as '' is not sent (`{ 'x-api-key': '' }`: no key).
+ */
 export async function http<T = any>(
   method: string,
   url: string,
   body?: unknown,
   headers: Record<string, string> = {},
 ): Promise<HttpResult<T>> {
+  const all: Record<string, string> = {
+    'x-api-key': testApiKeys.admin,
+    ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    ...headers,
+  };
   const res = await fetch(url, {
     method,
-    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    headers: Object.fromEntries(Object.entries(all).filter(([, value]) => value !== '')),
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();

@@ -7,6 +7,7 @@ import { EventProbe, RabbitAdmin, withVhost } from '@app/messaging/testing';
 import { createServiceApp, type ServiceConfig, type ServiceDefinition } from '@app/platform';
 import { createTestDatabase } from './database.js';
 import { testEnv } from './env.js';
+import { testApiKeys } from './http.js';
 import { SmtpSink } from './smtp.js';
 
 export type ServiceName = 'order' | 'inventory' | 'notification';
@@ -56,6 +57,11 @@ export class TestSystem {
         LOG_LEVEL: 'warn',
         INVENTORY_SEED: 'false',
         RETRY_DELAYS_MS: '200,500',
+        // http() sends the admin key. No rate limit: @nestjs/throttler cannot load in jest on
+        // Node < 24.9 (see HttpHardeningModule); test/http/rate-limit.e2e-spec.ts covers it.
+        API_KEYS: testApiKeys.write,
+        ADMIN_API_KEYS: testApiKeys.admin,
+        HTTP_RATE_LIMIT: '0',
         ...env,
       },
       admin,

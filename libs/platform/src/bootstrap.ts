@@ -12,12 +12,16 @@ import { ConfigValidationError, type Env } from './config/env.js';
 import type { ServiceConfig } from './config/service-config.js';
 import { correlationMiddleware } from './http/correlation.middleware.js';
 import { DomainErrorFilter } from './http/domain-error.filter.js';
+import { applyHttpHardening } from './http/http-hardening.js';
+import { type ApiInfo, setupOpenApi } from './http/openapi.js';
 
 const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
 
 export interface ServiceAppOptions {
   /** HTTP status for each domain error code the app's API can raise. */
   errorStatus?: Readonly<Record<string, number>>;
+  /** Title and description of the OpenAPI document at /docs. */
+  api?: ApiInfo;
 }
 
 /**
@@ -36,6 +40,8 @@ export async function createServiceApp(
   });
   const app = await NestFactory.create(module, { logger });
   app.use(correlationMiddleware);
+  applyHttpHardening(app, config.http);
+  setupOpenApi(app, config.service, options.api);
   app.useGlobalFilters(
     new DomainErrorFilter(options.errorStatus ?? {}, app.get(HttpAdapterHost).httpAdapter),
   );
@@ -49,6 +55,7 @@ export interface ServiceDefinition<C extends ServiceConfig> {
   loadConfig: (env: Env) => C;
   module: (config: C) => DynamicModule;
   errorStatus?: Readonly<Record<string, number>>;
+  api?: ApiInfo;
 }
 
 /**

@@ -13,6 +13,19 @@ export {
 export { ZodValidationPipe } from './http/zod-validation.pipe.js';
 export { correlationMiddleware } from './http/correlation.middleware.js';
 export { DomainErrorFilter } from './http/domain-error.filter.js';
+export { ErrorBody, errorBody } from './http/error-body.js';
+export { RequireApiKey } from './http/api-key.guard.js';
+export type { ApiKeyRole } from './http/api-keys.js';
+export {
+  API_KEY_HEADER,
+  ApiErrorResponses,
+  type ApiInfo,
+  ApiZodBody,
+  ApiZodParam,
+  ApiZodQuery,
+  ApiZodResponse,
+  openApiSchema,
+} from './http/openapi.js';
 export {
   createServiceApp,
   runService,

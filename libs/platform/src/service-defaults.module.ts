@@ -6,6 +6,7 @@ import type { Migration } from 'kysely/migration';
 import type { ServiceConfig } from './config/service-config.js';
 import { DATABASE, DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
+import { HttpHardeningModule } from './http/http-hardening.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 
 export interface ServiceDefaultsOptions {
@@ -35,6 +36,7 @@ export class ServiceDefaultsModule {
             c.get('messaging', { infer: true }),
         }),
         HealthModule,
+        HttpHardeningModule.forRoot(config.http),
         MetricsModule,
       ],
       providers:

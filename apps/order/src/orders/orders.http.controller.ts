@@ -10,30 +10,38 @@ import {
   Query,
   Res,
 } from '@nestjs/common';
-import { OrderItem } from '@app/contracts';
-import { ZodValidationPipe } from '@app/platform';
+import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiErrorResponses,
+  ApiZodBody,
+  ApiZodParam,
+  ApiZodQuery,
+  ApiZodResponse,
+  RequireApiKey,
+  ZodValidationPipe,
+} from '@app/platform';
 import type { Response } from 'express';
 import { z } from 'zod';
 import type { Order } from './order.js';
 import type { OrderPage } from './orders.repository.js';
+import {
+  CreateOrderBody,
+  exampleOrder,
+  exampleOrderBody,
+  IdempotencyKeyHeader,
+  ListOrdersQuery,
+  OrderPageView,
+  OrderView,
+} from './orders.http.schemas.js';
 import { OrdersService } from './orders.service.js';
-
-export const CreateOrderBody = z.strictObject({
-  customerEmail: z.email(),
-  items: z.array(z.strictObject(OrderItem.shape)).min(1).max(100),
-});
-
-const ListOrdersQuery = z.strictObject({
-  status: z.enum(['PENDING', 'CONFIRMED', 'REJECTED', 'CANCELLED']).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().max(200).optional(),
-});
 
 // Nest applies no pipes to @Headers(), so the key is checked here.
 const idempotencyKeyPipe = new ZodValidationPipe(
-  z.object({ 'Idempotency-Key': z.string().min(1).max(255).optional() }),
+  z.object({ 'Idempotency-Key': IdempotencyKeyHeader }),
 );
+const OrderId = ApiZodParam('id', z.uuid(), 'The order id');
 
+@ApiTags('orders')
 @Controller('orders')
 export class OrdersHttpController {
   constructor(private readonly orders: OrdersService) {}
@@ -41,6 +49,27 @@ export class OrdersHttpController {
   /** 201 with the settled order. A repeated Idempotency-Key answers with the same order. */
   @Post()
   @HttpCode(201)
+  @RequireApiKey()
+  @ApiOperation({
+    summary: 'Place an order',
+    description:
+      'Stores the order PENDING, reserves its stock through inventory and answers with the final state: CONFIRMED, or REJECTED with the reason.',
+  })
+  @ApiZodBody(CreateOrderBody, exampleOrderBody)
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: 'Same key and same body: the same order, never a second one (1-255 characters).',
+  })
+  @ApiZodResponse(201, OrderView, {
+    description: 'The order in its final state (CONFIRMED or REJECTED)',
+    example: exampleOrder,
+    headers: {
+      Location: 'The URL of the order',
+      'Idempotent-Replayed': '"true" when an earlier request with this key created the order',
+    },
+  })
+  @ApiErrorResponses(400, [422, 'ORDER.IDEMPOTENCY_KEY_REUSED: the key came with another body'])
   async create(
     @Body(new ZodValidationPipe(CreateOrderBody)) body: z.infer<typeof CreateOrderBody>,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
@@ -56,6 +85,13 @@ export class OrdersHttpController {
   }
 
   @Get()
+  @ApiOperation({ summary: 'List orders, newest first', description: 'Cursor-paginated.' })
+  @ApiZodQuery(ListOrdersQuery)
+  @ApiZodResponse(200, OrderPageView, {
+    description: 'One page of orders',
+    example: { items: [exampleOrder], nextCursor: 'c2VxOjQy' },
+  })
+  @ApiErrorResponses([400, 'A bad or unknown query parameter, or a cursor this API did not return'])
   list(
     @Query(new ZodValidationPipe(ListOrdersQuery)) query: z.infer<typeof ListOrdersQuery>,
   ): Promise<OrderPage> {
@@ -63,12 +99,31 @@ export class OrdersHttpController {
   }
 
   @Get(':id')
+  @ApiOperation({ summary: 'Read an order' })
+  @OrderId
+  @ApiZodResponse(200, OrderView, { description: 'The order', example: exampleOrder })
+  @ApiErrorResponses([400, 'The id is not a UUID'], [404, 'ORDER.NOT_FOUND'])
   get(@Param('id', new ParseUUIDPipe()) id: string): Promise<Order> {
     return this.orders.get(id);
   }
 
   @Post(':id/cancel')
   @HttpCode(200)
+  @RequireApiKey()
+  @ApiOperation({
+    summary: 'Cancel a confirmed order',
+    description: 'CONFIRMED → CANCELLED and the stock returns. Cancelling twice is harmless.',
+  })
+  @OrderId
+  @ApiZodResponse(200, OrderView, {
+    description: 'The cancelled order',
+    example: { ...exampleOrder, status: 'CANCELLED' },
+  })
+  @ApiErrorResponses(
+    [400, 'The id is not a UUID'],
+    [404, 'ORDER.NOT_FOUND'],
+    [409, 'ORDER.NOT_CANCELLABLE: the order is PENDING or REJECTED'],
+  )
   cancel(@Param('id', new ParseUUIDPipe()) id: string): Promise<Order> {
     return this.orders.cancel(id);
   }

@@ -161,7 +161,13 @@ describe('loadServiceConfig', () => {
 
     expect(config).toEqual({
       service: 'order',
-      http: { host: '0.0.0.0', port: 3001 },
+      http: {
+        host: '0.0.0.0',
+        port: 3001,
+        bodyLimit: '100kb',
+        rateLimitPerMinute: 1200,
+        apiKeys: { write: [], admin: [] },
+      },
       database: { url: VALID.DATABASE_URL, schema: 'orders', migrateOnStart: true },
       messaging: {
         urls: [VALID.RABBITMQ_URL],
@@ -264,6 +270,42 @@ describe('loadServiceConfig', () => {
 
     expect(load({ ...VALID, RPC_TIMEOUT_MS: '750' }, extra).env).toEqual({ RPC_TIMEOUT_MS: 750 });
     expect(load(VALID, extra).env).toEqual({ RPC_TIMEOUT_MS: 5000 });
+  });
+
+  it('maps the HTTP hardening variables, API keys split on commas', () => {
+    const { config } = load({
+      ...VALID,
+      HTTP_BODY_LIMIT: '1mb',
+      HTTP_RATE_LIMIT: '0',
+      API_KEYS: 'write-key-aaaaaaaaaaaa, write-key-bbbbbbbbbbbb',
+      ADMIN_API_KEYS: 'admin-key-cccccccccccc',
+    });
+
+    expect(config.http).toMatchObject({
+      bodyLimit: '1mb',
+      rateLimitPerMinute: 0,
+      apiKeys: {
+        write: ['write-key-aaaaaaaaaaaa', 'write-key-bbbbbbbbbbbb'],
+        admin: ['admin-key-cccccccccccc'],
+      },
+    });
+  });
+
+  it('refuses short API keys, an empty one in the list and a body limit without a unit', () => {
+    const error = configError(() =>
+      load({
+        ...VALID,
+        API_KEYS: 'secret',
+        ADMIN_API_KEYS: 'admin-key-cccccccccccc,',
+        HTTP_BODY_LIMIT: '100',
+      }),
+    );
+
+    expect(error.problems).toEqual([
+      'HTTP_BODY_LIMIT: must be a size such as 100kb or 1mb',
+      'API_KEYS.0: each key must be 16-256 printable characters, no spaces',
+      'ADMIN_API_KEYS.1: each key must be 16-256 printable characters, no spaces',
+    ]);
   });
 
   it('ignores variables it does not know', () => {

@@ -13,6 +13,18 @@ import {
   schemaName,
 } from './env.js';
 
+/** Comma-separated secrets; each long enough not to be guessed. */
+const apiKeyList = z
+  .string()
+  .transform((value) => value.split(',').map((key) => key.trim()))
+  .pipe(
+    z.array(
+      z
+        .string()
+        .regex(/^[\x21-\x7e]{16,256}$/, 'each key must be 16-256 printable characters, no spaces'),
+    ),
+  );
+
 /** Variables every service reads; each app extends this with its own (see .env.example). */
 export const serviceEnv = {
   RABBITMQ_URL: amqpUrls,
@@ -35,11 +47,33 @@ export const serviceEnv = {
     .default('1000,10000,60000')
     .transform((v) => v.split(',').map(Number)),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
+  /** Largest JSON request body; a bigger one is answered 413. */
+  HTTP_BODY_LIMIT: z
+    .string()
+    .regex(/^[1-9]\d*(b|kb|mb)$/, 'must be a size such as 100kb or 1mb')
+    .default('100kb'),
+  /** Requests per minute per client (API key, else IP) before 429; 0 turns the limit off. */
+  HTTP_RATE_LIMIT: z.coerce.number().int().min(0).default(1_200),
+  /** Keys accepted on write endpoints (x-api-key). Unset: writes are open (development). */
+  API_KEYS: apiKeyList.optional(),
+  /** Keys accepted on admin endpoints (PUT /stock) and on write endpoints. */
+  ADMIN_API_KEYS: apiKeyList.optional(),
 };
+
+export interface HttpConfig {
+  host: string;
+  port: number;
+  /** body-parser size, e.g. `100kb`. */
+  bodyLimit: string;
+  /** Requests per minute per client; 0: no limit. */
+  rateLimitPerMinute: number;
+  /** Both empty: no key required (development). See libs/platform/src/http/api-key.guard.ts. */
+  apiKeys: { write: string[]; admin: string[] };
+}
 
 export interface ServiceConfig {
   service: string;
-  http: { host: string; port: number };
+  http: HttpConfig;
   database: { url: string; schema: string; migrateOnStart: boolean };
   messaging: MessagingModuleOptions;
   log: { format: 'json' | 'pretty'; level: 'error' | 'warn' | 'log' | 'debug' | 'verbose' };
@@ -63,7 +97,13 @@ export function loadServiceConfig<E extends z.ZodObject>(
   const [parsed, own] = parseEnvParts(env, common, extra);
   const config: ServiceConfig = {
     service,
-    http: { host: parsed.HTTP_HOST, port: parsed.HTTP_PORT },
+    http: {
+      host: parsed.HTTP_HOST,
+      port: parsed.HTTP_PORT,
+      bodyLimit: parsed.HTTP_BODY_LIMIT,
+      rateLimitPerMinute: parsed.HTTP_RATE_LIMIT,
+      apiKeys: { write: parsed.API_KEYS ?? [], admin: parsed.ADMIN_API_KEYS ?? [] },
+    },
     database: {
       url: parsed.DATABASE_URL,
       schema: parsed.DATABASE_SCHEMA,

@@ -1,18 +1,23 @@
-import { type ArgumentsHost, Catch, HttpException } from '@nestjs/common';
+import { type ArgumentsHost, Catch, HttpException, Logger } from '@nestjs/common';
 import { type AbstractHttpAdapter, BaseExceptionFilter } from '@nestjs/core';
 import type { Response } from 'express';
 import { type Observable, throwError } from 'rxjs';
+import { type ErrorBody, errorBody } from './error-body.js';
 
 /**
  * The one global filter of a service, for both of its faces:
- * - HTTP: domain errors (any Error with a stable string `code`) become responses with the
- *   status the app mapped for that code, so domain code never imports HTTP;
+ * - HTTP: every error becomes the same body (`ErrorBody`: statusCode, error, message, issues?).
+ *   Domain errors (any Error with a stable string `code`) get the status the app mapped for
+ *   that code, so domain code never imports HTTP; Nest's own exceptions (404 route, 401, 429)
+ *   keep their status; anything else is a logged 500 that reveals nothing.
  * - messages: the error passes through unchanged. Nest's default RPC filter would replace it
  *   with "Internal server error", but the AMQP transport needs the original: its class decides
  *   retry vs dead-letter and its `code` goes into the RPC error reply.
  */
 @Catch()
 export class DomainErrorFilter extends BaseExceptionFilter {
+  private readonly logger = new Logger('HttpErrors');
+
   constructor(
     private readonly statusByCode: Readonly<Record<string, number>>,
     httpAdapter?: AbstractHttpAdapter,
@@ -22,15 +27,43 @@ export class DomainErrorFilter extends BaseExceptionFilter {
 
   override catch(exception: unknown, host: ArgumentsHost): void | Observable<never> {
     if (host.getType() === 'rpc') return throwError(() => exception);
+    if (host.getType() !== 'http') return super.catch(exception, host);
+    const body = this.toBody(exception);
+    const res = host.switchToHttp().getResponse<Response>();
+    // A streamed response (SSE) that fails half-way can only be ended.
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    res.status(body.statusCode).json(body);
+  }
+
+  private toBody(exception: unknown): ErrorBody {
+    if (exception instanceof HttpException) return fromHttpException(exception);
     const code = (exception as { code?: unknown } | null)?.code;
     const status = typeof code === 'string' ? this.statusByCode[code] : undefined;
-    if (host.getType() !== 'http' || exception instanceof HttpException || status === undefined) {
-      return super.catch(exception, host);
+    if (status !== undefined) {
+      return errorBody(status, (exception as Error).message, { error: code as string });
     }
-    host
-      .switchToHttp()
-      .getResponse<Response>()
-      .status(status)
-      .json({ statusCode: status, error: code, message: (exception as Error).message });
+    this.logger.error(
+      exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
+    );
+    return errorBody(500, 'Internal server error');
   }
+}
+
+function fromHttpException(exception: HttpException): ErrorBody {
+  const status = exception.getStatus();
+  const response = exception.getResponse();
+  if (typeof response === 'string') return errorBody(status, response);
+  const { message, error, issues } = response as {
+    message?: unknown;
+    error?: unknown;
+    issues?: ErrorBody['issues'];
+  };
+  return errorBody(
+    status,
+    Array.isArray(message) ? message.join('; ') : String(message ?? exception.message),
+    { error: typeof error === 'string' ? error : undefined, issues },
+  );
 }
