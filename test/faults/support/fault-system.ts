@@ -1,11 +1,19 @@
 import { afterAll, beforeAll } from '@jest/globals';
 import pg from 'pg';
-import { TcpProxy, waitFor, withVhost } from '@app/messaging/testing';
+import { type RabbitAdmin, TcpProxy, waitFor, withVhost } from '@app/messaging/testing';
 import { createTestDatabase } from '../../support/database.js';
 import { SmtpSink } from '../../support/smtp.js';
 import { OrderLoad, type OrderLoadOptions } from './order-load.js';
 import { PrivateBroker } from './private-broker.js';
 import { type ServiceName, SERVICES, ServiceProcess } from './processes.js';
+
+/** What a system needs of its broker: a `PrivateBroker`, or a `PrivateCluster` (every node). */
+export interface FaultBroker {
+  readonly admin: RabbitAdmin;
+  /** One URL per node; the services get all of them, with the system's vhost. */
+  readonly amqpUrls: readonly string[];
+  queueDepths(vhost: string): Promise<Record<string, { ready: number; unacked: number }>>;
+}
 
 export interface FaultSystemOptions {
   /** Route every service's AMQP connection through a TcpProxy (`system.brokerProxy`). */
@@ -48,13 +56,15 @@ const FAULT_ENV: Record<string, string> = {
  */
 export class FaultSystem {
   private readonly services = new Map<ServiceName, ServiceProcess>();
+  /** More instances of a service, started by addReplica(): competing consumers. */
+  private readonly replicas: ServiceProcess[] = [];
   /** Per-service overrides of `env`. */
   private readonly envOf: Partial<Record<ServiceName, Record<string, string>>> = {};
   private readonly loads: OrderLoad[] = [];
 
   private constructor(
     readonly suite: string,
-    readonly broker: PrivateBroker,
+    readonly broker: FaultBroker,
     readonly vhost: string,
     readonly smtp: SmtpSink,
     readonly db: pg.Pool,
@@ -65,7 +75,7 @@ export class FaultSystem {
   ) {}
 
   static async start(
-    broker: PrivateBroker,
+    broker: FaultBroker,
     suite: string,
     options: FaultSystemOptions = {},
   ): Promise<FaultSystem> {
@@ -73,13 +83,13 @@ export class FaultSystem {
     const database = await createTestDatabase(`faults_${suite}`);
     const smtp = await SmtpSink.start();
     const brokerProxy = options.brokerProxy
-      ? await TcpProxy.start({ host: '127.0.0.1', port: broker.amqpPort })
+      ? await TcpProxy.start({ host: '127.0.0.1', port: Number(new URL(broker.amqpUrls[0]!).port) })
       : undefined;
     const dbUrl = new URL(database.url);
     const databaseProxy = options.databaseProxyFor?.length
       ? await TcpProxy.start({ host: dbUrl.hostname, port: Number(dbUrl.port || 5432) })
       : undefined;
-    const amqpUrl = withVhost(broker.amqpUrl, vhost);
+    const amqpUrl = broker.amqpUrls.map((url) => withVhost(url, vhost)).join(',');
     const system = new FaultSystem(
       suite,
       broker,
@@ -120,9 +130,22 @@ export class FaultSystem {
     return `${this.service(name).url}${path}`;
   }
 
+  /** Every instance of `name`: the first one (`service(name)`), then its replicas. */
+  instances(name: ServiceName): ServiceProcess[] {
+    return this.all().filter((s) => s.name === name);
+  }
+
+  /** Starts one more instance of `name`, same configuration, its own HTTP port. */
+  async addReplica(name: ServiceName): Promise<ServiceProcess> {
+    const replica = await ServiceProcess.create(name, { ...this.env, ...this.envOf[name] });
+    this.replicas.push(replica);
+    await replica.start();
+    return replica;
+  }
+
   /** Waits until every running service reports ready (broker and database reachable). */
   async waitReady(timeoutMs = 30_000): Promise<void> {
-    await Promise.all([...this.services.values()].map((s) => s.waitReady(timeoutMs)));
+    await Promise.all(this.all().map((s) => s.waitReady(timeoutMs)));
   }
 
   async setStock(sku: string, available: number): Promise<void> {
@@ -160,13 +183,15 @@ export class FaultSystem {
   }
 
   logs(): string {
-    return [...this.services.values()].map((s) => s.logs()).join('\n');
+    return this.all()
+      .map((s) => s.logs())
+      .join('\n');
   }
 
   /** Kills the services and removes everything the case created; never masks its error. */
   async stop(): Promise<void> {
     await Promise.all(this.loads.map((load) => load.stop()));
-    await Promise.all([...this.services.values()].map((s) => s.kill()));
+    await Promise.all(this.all().map((s) => s.kill()));
     this.smtp.release();
     const steps = [
       () => Promise.all([this.brokerProxy?.close(), this.databaseProxy?.close()]),
@@ -178,6 +203,10 @@ export class FaultSystem {
     for (const step of steps) {
       await step().catch((e: Error) => process.stderr.write(`fault teardown: ${e.message}\n`));
     }
+  }
+
+  private all(): ServiceProcess[] {
+    return [...this.services.values(), ...this.replicas];
   }
 
   private async startService(name: ServiceName): Promise<void> {
@@ -192,7 +221,7 @@ export class FaultSystem {
  * output is printed first (it is the evidence).
  */
 export async function withFaultSystem(
-  broker: PrivateBroker,
+  broker: FaultBroker,
   suite: string,
   options: FaultSystemOptions,
   body: (system: FaultSystem) => Promise<void>,

@@ -18,6 +18,9 @@ export interface AcceptedOrder {
   quantity: number;
   /** The status in the 201 response (CONFIRMED or REJECTED, as the request ended). */
   status: string;
+  /** When the request was sent and when its response came (ms since the epoch). */
+  sentAt: number;
+  answeredAt: number;
 }
 
 /**
@@ -79,6 +82,7 @@ export class OrderLoad {
   }
 
   private async place(n: number, quantity: number): Promise<boolean> {
+    const sentAt = Date.now();
     try {
       const res = await fetch(this.ordersUrl, {
         method: 'POST',
@@ -91,7 +95,8 @@ export class OrderLoad {
       });
       const body = (await res.json().catch(() => ({}))) as { id?: string; status?: string };
       if (res.status === 201 && body.id) {
-        this.accepted.push({ id: body.id, quantity, status: body.status ?? '' });
+        const status = body.status ?? '';
+        this.accepted.push({ id: body.id, quantity, status, sentAt, answeredAt: Date.now() });
         return body.status === 'CONFIRMED';
       }
       this.failures.push(`HTTP ${res.status}`);

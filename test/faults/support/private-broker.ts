@@ -57,21 +57,7 @@ export class PrivateBroker {
     PrivateBroker.running.add(broker);
     registerExitHook();
     try {
-      await run('rabbitmq-server', ['-detached'], {
-        env: { ...process.env, ...broker.env() },
-      }).catch((error: Error) => {
-        throw new Error(`${NEEDS}\n${error.message}`, { cause: error });
-      });
-      // -detached returns before the node has registered with epmd: poll until it answers.
-      await waitFor(
-        `RabbitMQ node ${broker.node} to start (logs in ${dir}/log)`,
-        () => broker.ctl('await_startup', '--timeout', '5').then(() => true),
-        { timeoutMs: options.startTimeoutMs ?? 60_000, intervalMs: 500 },
-      );
-      await waitFor('its management API', () => broker.admin.ping().then(() => true), {
-        timeoutMs: 20_000,
-        intervalMs: 200,
-      });
+      await broker.boot(options.startTimeoutMs);
     } catch (error) {
       await broker.stop();
       throw error;
@@ -79,8 +65,36 @@ export class PrivateBroker {
     return broker;
   }
 
+  /** Runs the node (again, after halt(): same name, ports and data) until it answers. */
+  async boot(timeoutMs = 60_000): Promise<void> {
+    await run('rabbitmq-server', ['-detached'], {
+      env: { ...process.env, ...this.env() },
+    }).catch((error: Error) => {
+      throw new Error(`${NEEDS}\n${error.message}`, { cause: error });
+    });
+    // -detached returns before the node has registered with epmd: poll until it answers.
+    await waitFor(
+      `RabbitMQ node ${this.node} to start (logs in ${this.dir}/log)`,
+      () => this.ctl('await_startup', '--timeout', '5').then(() => true),
+      { timeoutMs, intervalMs: 500 },
+    );
+    await waitFor('its management API', () => this.admin.ping().then(() => true), {
+      timeoutMs: 20_000,
+      intervalMs: 200,
+    });
+  }
+
+  /** Stops the node and waits for its process to exit, keeping its data for boot(). */
+  async halt(): Promise<void> {
+    await this.ctl('stop', join(this.dir, 'pid'));
+  }
+
   get amqpUrl(): string {
     return `amqp://guest:guest@127.0.0.1:${this.amqpPort}`;
+  }
+
+  get amqpUrls(): readonly string[] {
+    return [this.amqpUrl];
   }
 
   get managementUrl(): string {
@@ -123,12 +137,14 @@ export class PrivateBroker {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
-  private kill(): void {
+  /** `kill -9` of the node's process (a crash); returns its pid, if it was running. */
+  kill(): number | undefined {
     try {
       const pid = Number(readFileSync(join(this.dir, 'pid'), 'utf8').trim());
       if (pid > 0) process.kill(pid, 'SIGKILL');
+      return pid > 0 ? pid : undefined;
     } catch {
-      // no pid file: the node never started or already stopped
+      return undefined; // no pid file: the node never started or already stopped
     }
   }
 

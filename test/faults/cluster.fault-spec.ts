@@ -1,0 +1,131 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { eventsQueue, rpcQueue } from '@app/messaging';
+import { waitFor } from '@app/messaging/testing';
+import { type FaultSystem, withFaultSystem } from './support/fault-system.js';
+import { assertNothingLostNothingTwice } from './support/invariants.js';
+import type { OrderLoad } from './support/order-load.js';
+import type { PrivateBroker } from './support/private-broker.js';
+import { PrivateCluster, type QuorumQueueStatus } from './support/private-cluster.js';
+import { ServiceProcess } from './support/processes.js';
+
+const SKU = 'FAULT-CLUSTER';
+const STOCK = 10_000;
+const NODES = 3;
+/** The queues every order passes through. */
+const WORK_QUEUES = [rpcQueue('inventory'), eventsQueue('inventory'), eventsQueue('notification')];
+
+describe('a 3-node RabbitMQ cluster with quorum queues', () => {
+  let cluster: PrivateCluster | undefined;
+
+  beforeAll(async () => {
+    cluster = await PrivateCluster.start(NODES);
+  }, 150_000);
+
+  afterAll(async () => {
+    await ServiceProcess.killAll();
+    await cluster?.stop();
+  }, 60_000);
+
+  it(
+    'keeps taking orders when a node stops or crashes, even the one leading the queues, and the node rejoins',
+    () =>
+      withFaultSystem(
+        cluster!,
+        'cluster',
+        // RABBITMQ_URL lists the three nodes (FaultSystem passes every URL of the broker).
+        { env: { RABBITMQ_QUEUE_TYPE: 'quorum' } },
+        async (system) => {
+          const nodes = cluster!;
+          const quorum = await everyQueueReplicated(nodes, system, NODES);
+          expect(quorum.map((q) => q.name)).toEqual(expect.arrayContaining(WORK_QUEUES));
+          await system.setStock(SKU, STOCK);
+          const load = system.startLoad(SKU, { max: 800, concurrency: 2, paceMs: 200 });
+          await load.waitForConfirmed(8);
+
+          // 1. A node leading none of the work queues is stopped (as in a rolling restart).
+          const leading = await leaderOfWorkQueues(nodes, system);
+          const follower = nodes.nodes.find((n) => n !== leading)!;
+          const stoppedAt = Date.now();
+          await nodes.stopNode(follower);
+          await load.waitForConfirmed(8);
+          report(load, stoppedAt, `stopped ${follower.node} (follower)`);
+          await nodes.startNode(follower);
+          await everyQueueReplicated(nodes, system, NODES);
+
+          // 2. The node leading the work queues, which every service is connected to (the
+          //    first URL of the list), crashes: the services fail over to the next URL and
+          //    the surviving members elect new leaders.
+          const leader = await leaderOfWorkQueues(nodes, system);
+          const crashedAt = Date.now();
+          await nodes.crashNode(leader);
+          await load.waitForConfirmed(8, 60_000);
+          report(load, crashedAt, `kill -9 of ${leader.node} (leader, connected)`);
+          const moved = await nodes.quorumQueues(system.vhost);
+          expect(moved.filter((q) => q.leader === leader.node)).toEqual([]);
+
+          await nodes.startNode(leader);
+          await everyQueueReplicated(nodes, system, NODES);
+          await load.waitForConfirmed(8);
+          await load.stop();
+          const outcome = await assertNothingLostNothingTwice(system, load, {
+            sku: SKU,
+            initialStock: STOCK,
+          });
+          expect(outcome.confirmed).toBeGreaterThanOrEqual(32);
+        },
+      ),
+    180_000,
+  );
+});
+
+/**
+ * Waits until every quorum queue of the system has `size` members, all online, and returns
+ * them (the restarted node's members have caught up with their leader).
+ */
+async function everyQueueReplicated(
+  cluster: PrivateCluster,
+  system: FaultSystem,
+  size: number,
+): Promise<QuorumQueueStatus[]> {
+  return waitFor(
+    `every quorum queue to have ${size} members online`,
+    async () => {
+      const queues = await cluster.quorumQueues(system.vhost);
+      const replicated = queues.every((q) => q.members.length === size && q.online.length === size);
+      return queues.length > 0 && replicated && queues;
+    },
+    { timeoutMs: 60_000, intervalMs: 500 },
+  );
+}
+
+/** The node leading most of the work queues (with one client-local leader, all of them). */
+async function leaderOfWorkQueues(
+  cluster: PrivateCluster,
+  system: FaultSystem,
+): Promise<PrivateBroker> {
+  const queues = await cluster.quorumQueues(system.vhost);
+  const leaders = queues.filter((q) => WORK_QUEUES.includes(q.name)).map((q) => q.leader);
+  const most = leaders.sort((a, b) => count(leaders, b) - count(leaders, a))[0];
+  return cluster.node(most!);
+}
+
+function count(values: readonly string[], value: string): number {
+  return values.filter((v) => v === value).length;
+}
+
+/**
+ * Failover time: from the fault to the answer of the first order that was placed after it and
+ * confirmed (the whole flow works again: HTTP, RPC, database, outbox). Also the longest time
+ * without any confirmation since the fault, and how many orders were rejected meanwhile.
+ */
+function report(load: OrderLoad, faultAt: number, what: string): void {
+  const confirmed = load.accepted.filter((o) => o.status === 'CONFIRMED');
+  const first = Math.min(...confirmed.filter((o) => o.sentAt >= faultAt).map((o) => o.answeredAt));
+  const answers = [faultAt, ...confirmed.map((o) => o.answeredAt).filter((t) => t >= faultAt)];
+  const gap = Math.max(...answers.sort((a, b) => a - b).map((t, i) => t - (answers[i - 1] ?? t)));
+  const rejected = load.accepted.filter((o) => o.status !== 'CONFIRMED' && o.sentAt >= faultAt);
+  process.stderr.write(
+    `  [cluster] ${what}: first order placed after it confirmed ${first - faultAt} ms later; ` +
+      `longest time without a confirmation ${gap} ms; ${rejected.length} order(s) rejected\n`,
+  );
+}

@@ -1,0 +1,147 @@
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { RabbitAdmin, waitFor } from '@app/messaging/testing';
+import { PrivateBroker } from './private-broker.js';
+
+export interface QuorumQueueStatus {
+  name: string;
+  leader: string;
+  members: string[];
+  online: string[];
+}
+
+/**
+ * A RabbitMQ cluster of private nodes on this machine: `PrivateBroker`s with their own names,
+ * ports and data directories, sharing the Erlang cookie of the `rabbitmq` user (every node
+ * runs as that user), joined with `rabbitmqctl join_cluster` to the first one
+ * (https://www.rabbitmq.com/docs/clustering#creating). The machine's own broker is never
+ * named, so it cannot be joined or stopped by accident. Nodes can be stopped and started
+ * again (`stopNode`, `startNode`): a restarted node comes back as a member, with its data.
+ */
+export class PrivateCluster {
+  private readonly down = new Set<PrivateBroker>();
+
+  private constructor(readonly nodes: readonly PrivateBroker[]) {}
+
+  static async start(size = 3): Promise<PrivateCluster> {
+    const id = randomBytes(3).toString('hex');
+    const started = await Promise.allSettled(
+      Array.from({ length: size }, (_, i) =>
+        PrivateBroker.start({ name: `cluster-${id}-${i + 1}`, startTimeoutMs: 90_000 }),
+      ),
+    );
+    const nodes = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    const cluster = new PrivateCluster(nodes);
+    try {
+      const failed = started.find((s) => s.status === 'rejected');
+      if (failed) throw (failed as PromiseRejectedResult).reason;
+      const [seed, ...others] = nodes;
+      for (const node of others) {
+        await node.ctl('stop_app');
+        await node.ctl('reset');
+        await node.ctl('join_cluster', seed!.node);
+        await node.ctl('start_app');
+      }
+      await cluster.waitForMembers();
+    } catch (error) {
+      await cluster.stop();
+      throw error;
+    }
+    return cluster;
+  }
+
+  /** Every node's AMQP URL, in node order (what RABBITMQ_URL lists). */
+  get amqpUrls(): readonly string[] {
+    return this.nodes.map((n) => n.amqpUrl);
+  }
+
+  /** The management API of a running node (any node shows the whole cluster). */
+  get admin(): RabbitAdmin {
+    return this.running().admin;
+  }
+
+  node(name: string): PrivateBroker {
+    const node = this.nodes.find((n) => n.node === name);
+    if (!node) throw new Error(`${name} is not a node of this cluster`);
+    return node;
+  }
+
+  /** `rabbitmqctl stop`: the whole node goes away (its connections, its queue members). */
+  async stopNode(node: PrivateBroker): Promise<void> {
+    this.down.add(node);
+    await node.halt();
+  }
+
+  /** `kill -9` of a node: a crash, with no goodbye to its clients or its peers. */
+  async crashNode(node: PrivateBroker): Promise<void> {
+    this.down.add(node);
+    const pid = node.kill();
+    if (pid) {
+      await waitFor(`${node.node} (pid ${pid}) to die`, () => !alive(pid), { timeoutMs: 10_000 });
+    }
+    rmSync(join(node.dir, 'pid'), { force: true }); // so no later kill() hits a reused pid
+  }
+
+  /** Boots a stopped node again and waits until the cluster counts it as running. */
+  async startNode(node: PrivateBroker): Promise<void> {
+    await node.boot(90_000);
+    this.down.delete(node);
+    await this.waitForMembers();
+  }
+
+  /** Running members as the cluster sees them (asked of a running node). */
+  async runningMembers(): Promise<string[]> {
+    const status = JSON.parse(await this.running().ctl('cluster_status', '--formatter', 'json'));
+    return [...(status as { running_nodes: string[] }).running_nodes].sort();
+  }
+
+  /** Waits until every node that is not stopped is a running member. */
+  async waitForMembers(timeoutMs = 60_000): Promise<void> {
+    const expected = this.nodes
+      .filter((n) => !this.down.has(n))
+      .map((n) => n.node)
+      .sort();
+    await waitFor(
+      `cluster members ${expected.join(', ')} to be running`,
+      async () => JSON.stringify(await this.runningMembers()) === JSON.stringify(expected),
+      { timeoutMs, intervalMs: 500 },
+    );
+  }
+
+  /** Leader, members and members online of each quorum queue of `vhost`. */
+  async quorumQueues(vhost: string): Promise<QuorumQueueStatus[]> {
+    const out = await this.running().ctl(
+      'list_queues', '-q', '--formatter', 'json', '-p', vhost,
+      'name', 'type', 'leader', 'members', 'online',
+    ); // prettier-ignore
+    const rows = JSON.parse(out) as (QuorumQueueStatus & { type: string })[];
+    return rows
+      .filter((r) => r.type === 'quorum')
+      .map(({ name, leader, members, online }) => ({ name, leader, members, online }));
+  }
+
+  queueDepths(vhost: string): Promise<Record<string, { ready: number; unacked: number }>> {
+    return this.running().queueDepths(vhost);
+  }
+
+  /** Stops every node and deletes its data (nodes still up at exit are killed anyway). */
+  async stop(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => n.stop()));
+  }
+
+  private running(): PrivateBroker {
+    const node = this.nodes.find((n) => !this.down.has(n));
+    if (!node) throw new Error('every node of the cluster is stopped');
+    return node;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
