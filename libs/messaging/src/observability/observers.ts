@@ -13,6 +13,9 @@ export interface ConsumeInfo {
   kind: 'event' | 'rpc';
   type: string | undefined;
   queue: string;
+  messageId?: string;
+  /** The request the message belongs to (`x-request-id`, else `correlation_id`). */
+  correlationId?: string;
   headers: Readonly<Record<string, unknown>>;
 }
 
@@ -24,6 +27,7 @@ export type RpcOutcome = 'ok' | 'error' | 'timeout' | 'unavailable' | 'circuit-o
 /** Returned by `consuming`: runs the handler in the observer's context and hears how it ended. */
 export interface ConsumeScope {
   run<T>(work: () => Promise<T>): Promise<T>;
+  /** `detail`: why it failed (the error's message), or the code of an RPC's error reply. */
   end(outcome: ConsumeOutcome, detail?: string): void;
 }
 

@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import {
   Logger,
@@ -45,6 +46,11 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
   private running: Promise<void> | undefined;
   private wakeAgain = false;
   private stopped = true;
+  /**
+   * The relay publishes in the context the outbox was created in, never in that of the
+   * request whose commit woke it: a row carries its own trace and correlation id.
+   */
+  private readonly relayScope = new AsyncResource('OutboxRelay');
 
   constructor(
     private readonly db: Kysely<any>,
@@ -133,7 +139,8 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
       this.wakeAgain = true;
       return;
     }
-    this.running = this.relay()
+    this.running = this.relayScope
+      .runInAsyncScope(() => this.relay())
       .catch((error) =>
         this.logger.error(`Outbox relay failed, retrying on next poll: ${describeError(error)}`),
       )

@@ -5,7 +5,7 @@ import type { Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { type AmqpConnection } from '../connection/amqp-connection.js';
 import { describeError, PermanentError, toRpcErrorBody } from '../errors.js';
 import type { ResolvedMessagingOptions } from '../messaging.options.js';
-import { FailureHandler } from '../retry/failure-handler.js';
+import { type DeathReason, FailureHandler } from '../retry/failure-handler.js';
 import {
   declareServiceTopology,
   serviceQueues,
@@ -28,6 +28,15 @@ import { InFlight } from './in-flight.js';
 export const AMQP_TRANSPORT = Symbol('AMQP');
 
 const TRANSIENT = { persistent: false } as const;
+
+/** How a delivery ended, told to the observers; `detail` says why when it failed. */
+interface Ended {
+  outcome: ConsumeOutcome;
+  detail?: string;
+}
+
+const ACKED: Ended = { outcome: 'acked' };
+const REPLIED: Ended = { outcome: 'replied' };
 
 interface ActiveConsumer {
   channel: ConfirmChannel;
@@ -185,9 +194,12 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
       kind: 'event',
       type: meta.type,
       queue: eventsQueue(this.options.service),
+      messageId: meta.messageId,
+      correlationId: meta.requestId,
       headers: meta.headers,
     });
-    scope.end(await scope.run(() => this.processEvent(ch, msg, meta)));
+    const { outcome, detail } = await scope.run(() => this.processEvent(ch, msg, meta));
+    scope.end(outcome, detail);
   }
 
   /** Validates and runs the handler; acks on success, else moves the message on. */
@@ -195,24 +207,18 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
     ch: ConfirmChannel,
     msg: ConsumeMessage,
     meta: IncomingMeta,
-  ): Promise<ConsumeOutcome> {
+  ): Promise<Ended> {
     const decoded = decodeJson(msg.content);
-    if (!decoded.ok) return this.failures.deadLetter(ch, msg, meta, 'malformed', decoded.error);
+    if (!decoded.ok) return this.deadLetter(ch, msg, meta, 'malformed', decoded.error);
     const handler = meta.type ? this.messageHandlers.get(meta.type) : undefined;
     if (!handler?.isEventHandler) {
-      return this.failures.deadLetter(
-        ch,
-        msg,
-        meta,
-        'unknown-type',
-        `no handler for "${meta.type}"`,
-      );
+      return this.deadLetter(ch, msg, meta, 'unknown-type', `no handler for "${meta.type}"`);
     }
     let payload: unknown;
     try {
       payload = this.invoker.validate(handler, meta.type!, decoded.value, meta.version);
     } catch (error) {
-      return this.failures.deadLetter(ch, msg, meta, 'invalid', error);
+      return this.deadLetter(ch, msg, meta, 'invalid', error);
     }
     const retry = this.invoker.retryFor(handler);
     try {
@@ -224,10 +230,23 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
         retry,
       );
     } catch (error) {
-      return this.failures.handlerFailed(ch, msg, meta, error, retry);
+      const outcome = await this.failures.handlerFailed(ch, msg, meta, error, retry);
+      return { outcome, detail: describeError(error) };
     }
     safeAck(ch, msg);
-    return 'acked';
+    return ACKED;
+  }
+
+  private async deadLetter(
+    ch: ConfirmChannel,
+    msg: ConsumeMessage,
+    meta: IncomingMeta,
+    reason: DeathReason,
+    error: unknown,
+    failures = this.failures,
+  ): Promise<Ended> {
+    const outcome = await failures.deadLetter(ch, msg, meta, reason, error);
+    return { outcome, detail: `${reason}: ${describeError(error)}` };
   }
 
   private async onRequest(ch: ConfirmChannel, msg: ConsumeMessage): Promise<void> {
@@ -236,9 +255,12 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
       kind: 'rpc',
       type: meta.type,
       queue: rpcQueue(this.options.service),
+      messageId: meta.messageId,
+      correlationId: meta.requestId,
       headers: meta.headers,
     });
-    scope.end(await scope.run(() => this.processRequest(ch, msg, meta)));
+    const { outcome, detail } = await scope.run(() => this.processRequest(ch, msg, meta));
+    scope.end(outcome, detail);
   }
 
   /** Answers (always: an error reply at worst), then acks; RPCs are never retried here. */
@@ -246,15 +268,10 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
     ch: ConfirmChannel,
     msg: ConsumeMessage,
     meta: IncomingMeta,
-  ): Promise<ConsumeOutcome> {
+  ): Promise<Ended> {
     if (!meta.replyTo) {
-      return this.rpcFailures.deadLetter(
-        ch,
-        msg,
-        meta,
-        'no-reply-to',
-        'RPC request without reply_to',
-      );
+      const error = 'RPC request without reply_to';
+      return this.deadLetter(ch, msg, meta, 'no-reply-to', error, this.rpcFailures);
     }
     const reply = await this.answer(ch, msg, meta);
     const type = `${meta.type ?? 'unknown'}.reply`;
@@ -278,7 +295,7 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
     }
     // The caller owns the timeout and decides what to do about a failure.
     safeAck(ch, msg);
-    return 'replied';
+    return reply.ok ? REPLIED : { outcome: 'replied', detail: reply.error.code };
   }
 
   private async answer(
