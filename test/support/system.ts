@@ -1,4 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { inventoryService } from '../../apps/inventory/src/inventory-app.module.js';
 import { notificationService } from '../../apps/notification/src/notification-app.module.js';
 import { orderService } from '../../apps/order/src/order-app.module.js';
@@ -26,6 +27,7 @@ export class TestSystem {
   readonly urls: Partial<Record<ServiceName, string>> = {};
   private readonly apps = new Map<ServiceName, INestApplication>();
   private client?: { connection: AmqpConnection; client: AmqpClient };
+  private spanExporters: Partial<Record<ServiceName, SpanExporter>> = {};
 
   private constructor(
     readonly env: Record<string, string>,
@@ -41,7 +43,13 @@ export class TestSystem {
     {
       services = ['order', 'inventory', 'notification'],
       env = {},
-    }: { services?: ServiceName[]; env?: Record<string, string> } = {},
+      spanExporters = {},
+    }: {
+      services?: ServiceName[];
+      env?: Record<string, string>;
+      /** Traces each of these services into its exporter (tracing stays off in the others). */
+      spanExporters?: Partial<Record<ServiceName, SpanExporter>>;
+    } = {},
   ): Promise<TestSystem> {
     const admin = new RabbitAdmin(testEnv.managementUrl);
     const vhost = await admin.createVhost(`test-${suite}`);
@@ -70,6 +78,7 @@ export class TestSystem {
       probe,
       database.drop,
     );
+    system.spanExporters = spanExporters;
     for (const name of services) await system.startService(name);
     return system;
   }
@@ -86,7 +95,11 @@ export class TestSystem {
 
   async startService(name: ServiceName, env: Record<string, string> = {}): Promise<void> {
     const definition = definitions[name] as ServiceDefinition<ServiceConfig>;
-    const config = definition.loadConfig({ ...this.env, ...env, HTTP_PORT: '0' });
+    const loaded = definition.loadConfig({ ...this.env, ...env, HTTP_PORT: '0' });
+    const spanExporter = this.spanExporters[name];
+    const config = spanExporter
+      ? { ...loaded, tracing: { ...loaded.tracing, spanExporter } }
+      : loaded;
     const app = await createServiceApp(definition.module(config), config, definition);
     await app.listen(0, '127.0.0.1');
     this.apps.set(name, app);

@@ -12,6 +12,8 @@ import { ConfigValidationError, type Env } from './config/env.js';
 import type { ServiceConfig } from './config/service-config.js';
 import { correlationMiddleware } from './http/correlation.middleware.js';
 import { DomainErrorFilter } from './http/domain-error.filter.js';
+import { tracingEnabled } from './tracing/tracing.config.js';
+import { Tracing } from './tracing/tracing.js';
 import { applyHttpHardening } from './http/http-hardening.js';
 import { type ApiInfo, setupOpenApi } from './http/openapi.js';
 
@@ -75,6 +77,8 @@ export async function runService<C extends ServiceConfig>(
     process.exit(1);
   }
   const app = await createServiceApp(definition.module(config), config, definition);
+  // One service per process here: the OpenTelemetry API may serve its tracer to everyone.
+  if (tracingEnabled(config.tracing)) app.get(Tracing).registerGlobal();
   await app.listen(config.http.port, config.http.host);
   const logger = new Logger('Bootstrap');
   logger.log(`${config.service} listening on http://${config.http.host}:${config.http.port}`);

@@ -33,3 +33,7 @@ export {
   type ServiceDefinition,
 } from './bootstrap.js';
 export { ServiceDefaultsModule, type ServiceDefaultsOptions } from './service-defaults.module.js';
+export { Tracing } from './tracing/tracing.js';
+export { TracingModule } from './tracing/tracing.module.js';
+export { type TracingConfig, tracingEnabled, tracingEnv } from './tracing/tracing.config.js';
+export { MessagingAttributes, MessagingTracer } from './tracing/messaging-tracer.js';

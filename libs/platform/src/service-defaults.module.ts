@@ -6,6 +6,8 @@ import type { Migration } from 'kysely/migration';
 import type { ServiceConfig } from './config/service-config.js';
 import { DATABASE, DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
+import { tracingEnabled } from './tracing/tracing.config.js';
+import { TracingModule } from './tracing/tracing.module.js';
 import { HttpHardeningModule } from './http/http-hardening.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 
@@ -36,6 +38,10 @@ export class ServiceDefaultsModule {
             c.get('messaging', { infer: true }),
         }),
         HealthModule,
+        // Tracing off (the default): not even imported.
+        ...(tracingEnabled(config.tracing)
+          ? [TracingModule.forRoot(config.service, config.tracing)]
+          : []),
         HttpHardeningModule.forRoot(config.http),
         MetricsModule,
       ],

@@ -178,6 +178,7 @@ describe('loadServiceConfig', () => {
         shutdownTimeoutMs: 10000,
       },
       log: { format: 'pretty', level: 'log' },
+      tracing: { exporter: 'none' },
     });
   });
 

@@ -12,6 +12,7 @@ import {
   postgresUrl,
   schemaName,
 } from './env.js';
+import { tracingConfig, type TracingConfig, tracingEnv } from '../tracing/tracing.config.js';
 
 /** Comma-separated secrets; each long enough not to be guessed. */
 const apiKeyList = z
@@ -47,6 +48,7 @@ export const serviceEnv = {
     .default('1000,10000,60000')
     .transform((v) => v.split(',').map(Number)),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
+  ...tracingEnv,
   /** Largest JSON request body; a bigger one is answered 413. */
   HTTP_BODY_LIMIT: z
     .string()
@@ -77,6 +79,7 @@ export interface ServiceConfig {
   database: { url: string; schema: string; migrateOnStart: boolean };
   messaging: MessagingModuleOptions;
   log: { format: 'json' | 'pretty'; level: 'error' | 'warn' | 'log' | 'debug' | 'verbose' };
+  tracing: TracingConfig;
 }
 
 /**
@@ -119,6 +122,7 @@ export function loadServiceConfig<E extends z.ZodObject>(
       shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS,
     },
     log: { format: parsed.LOG_FORMAT, level: parsed.LOG_LEVEL },
+    tracing: tracingConfig(parsed),
   };
   return { config, env: own };
 }
