@@ -38,7 +38,7 @@ export class HttpTracingMiddleware implements NestMiddleware {
     );
     res.once('close', () => {
       // Known once routing is done: `/orders/:id`, never the id itself (bounded span names).
-      const route = req.route?.path as string | undefined;
+      const route: unknown = req.route?.path;
       if (typeof route === 'string') {
         span.setAttribute(ATTR_HTTP_ROUTE, `${req.baseUrl}${route}`);
         span.updateName(`${req.method} ${req.baseUrl}${route}`);

@@ -5,6 +5,7 @@ import {
   propagation,
   ROOT_CONTEXT,
   type TextMapGetter,
+  type TextMapSetter,
   trace,
   type Tracer,
 } from '@opentelemetry/api';
@@ -30,6 +31,12 @@ const headerGetter: TextMapGetter<Readonly<Record<string, unknown>>> = {
     if (typeof value === 'string') return value;
     if (Array.isArray(value) && typeof value[0] === 'string') return value[0];
     return Buffer.isBuffer(value) ? value.toString('utf8') : undefined;
+  },
+};
+
+const headerSetter: TextMapSetter<Record<string, string>> = {
+  set: (carrier, key, value) => {
+    carrier[key] = value;
   },
 };
 
@@ -73,11 +80,7 @@ export class Tracing implements OnApplicationShutdown {
   /** `traceparent` (and `tracestate`) for `ctx`, or undefined when it holds no valid span. */
   inject(ctx: Context = this.active()): Record<string, string> | undefined {
     const carrier: Record<string, string> = {};
-    this.propagator.inject(ctx, carrier, {
-      set: (c, key, value) => {
-        c[key] = value;
-      },
-    });
+    this.propagator.inject(ctx, carrier, headerSetter);
     return carrier.traceparent ? carrier : undefined;
   }
 
