@@ -45,6 +45,12 @@ export default {
       displayName: 'faults',
       testMatch: ['<rootDir>/test/faults/**/*.fault-spec.ts'],
     },
+    {
+      // Measurements on the fault-suite infrastructure, not tests: `npm run measure:scaling`.
+      ...shared,
+      displayName: 'measure',
+      testMatch: ['<rootDir>/test/faults/**/*.measure.ts'],
+    },
   ],
   // e2e suites wait for real outcomes (each wait has its own, shorter bound).
   testTimeout: 60_000,

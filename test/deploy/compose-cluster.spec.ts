@@ -1,0 +1,131 @@
+// docker-compose.cluster.yml is an override of docker-compose.yml, so it is checked merged
+// with it the way compose merges files: maps (environment, depends_on) key by key, volumes by
+// their target path, everything else replaced (https://docs.docker.com/compose/how-tos/multiple-compose-files/merge/).
+import { describe, expect, it } from '@jest/globals';
+import { parse } from 'yaml';
+import { loadInventoryConfig } from '../../apps/inventory/src/inventory.config.js';
+import { loadNotificationConfig } from '../../apps/notification/src/notification.config.js';
+import { loadOrderConfig } from '../../apps/order/src/order.config.js';
+import { compose, imageEnv, read, type Service } from './deploy-files.js';
+
+type ClusterService = Service & { hostname?: string; entrypoint?: string[] };
+
+const override = parse(read('docker-compose.cluster.yml'), { merge: true }) as {
+  services: Record<string, ClusterService>;
+  volumes?: Record<string, unknown>;
+};
+const NODES = ['rabbitmq', 'rabbitmq-2', 'rabbitmq-3'];
+const apps = [
+  { name: 'order', load: loadOrderConfig },
+  { name: 'inventory', load: loadInventoryConfig },
+  { name: 'notification', load: loadNotificationConfig },
+];
+
+function merged(name: string): ClusterService {
+  const base = (compose.services[name] ?? {}) as ClusterService;
+  const over = override.services[name] ?? {};
+  const target = (v: string) => v.split(':')[1];
+  const volumes = [...(base.volumes ?? []), ...(over.volumes ?? [])].filter(
+    (v, i, all) => !all.slice(i + 1).some((later) => target(later) === target(v)),
+  );
+  return {
+    ...base,
+    ...over,
+    environment: { ...base.environment, ...over.environment },
+    depends_on: { ...base.depends_on, ...over.depends_on },
+    volumes,
+  };
+}
+const env = (name: string) =>
+  Object.fromEntries(
+    Object.entries(merged(name).environment ?? {}).map(([k, v]) => [
+      k,
+      String(v ?? '').replace(
+        /\$\{\w+(?::?-([^}]*))?\}/g,
+        (_, fallback?: string) => fallback ?? '',
+      ),
+    ]),
+  );
+const clusterConf = read('ops/rabbitmq/cluster.conf');
+
+describe('docker-compose.cluster.yml', () => {
+  it('runs three RabbitMQ 4 nodes, each named after its host and keeping its own data', () => {
+    for (const name of NODES) {
+      const node = merged(name);
+      expect(node.image).toMatch(/^rabbitmq:4[\w.]*-management/);
+      expect(node.hostname).toBe(name);
+      expect(node.volumes).toContainEqual(expect.stringMatching(/^[\w-]+:\/var\/lib\/rabbitmq$/));
+    }
+    const data = NODES.map((n) => merged(n).volumes!.find((v) => v.endsWith(':/var/lib/rabbitmq')));
+    expect(new Set(data).size).toBe(3);
+    for (const volume of data) expect(override.volumes).toHaveProperty(volume!.split(':')[0]!);
+  });
+
+  it('gives every node the same Erlang cookie, written owner-only before the node starts', () => {
+    const cookies = NODES.map((name) => env(name).RABBITMQ_CLUSTER_COOKIE);
+    expect(cookies[0]).toMatch(/^\S{16,}$/);
+    expect(new Set(cookies).size).toBe(1);
+    for (const name of NODES) {
+      const script = merged(name).entrypoint?.join(' ') ?? '';
+      expect(script).toContain('"$$RABBITMQ_CLUSTER_COOKIE" > /var/lib/rabbitmq/.erlang.cookie');
+      expect(script).toContain('chmod 400 /var/lib/rabbitmq/.erlang.cookie');
+      expect(script).toMatch(/exec docker-entrypoint\.sh rabbitmq-server$/);
+    }
+  });
+
+  it('forms the cluster by classic peer discovery over the three node names', () => {
+    const setting = (key: string) =>
+      [
+        ...clusterConf.matchAll(new RegExp(`^${key.replace(/\./g, '\\.')}\\s*=\\s*(\\S+)`, 'gm')),
+      ].map((m) => m[1]);
+    expect(setting('cluster_formation.peer_discovery_backend')).toEqual(['classic_config']);
+    const listed = [1, 2, 3].flatMap((i) => setting(`cluster_formation.classic_config.nodes.${i}`));
+    expect(listed).toEqual(NODES.map((n) => `rabbit@${merged(n).hostname}`));
+    for (const name of NODES) {
+      expect(merged(name).volumes).toContainEqual(
+        expect.stringMatching(
+          /^\.\/ops\/rabbitmq\/cluster\.conf:\/etc\/rabbitmq\/conf\.d\/[\w-]+\.conf(:ro)?$/,
+        ),
+      );
+    }
+  });
+
+  it('health-checks every node and starts the apps only once all three are healthy', () => {
+    for (const name of NODES) {
+      expect(merged(name).healthcheck?.test).toEqual(
+        expect.arrayContaining(['rabbitmq-diagnostics', 'check_port_connectivity']),
+      );
+    }
+    for (const { name } of apps) {
+      const healthy = Object.entries(merged(name).depends_on ?? {})
+        .filter(([, d]) => d.condition === 'service_healthy')
+        .map(([dependency]) => dependency);
+      expect(healthy).toEqual(expect.arrayContaining([...NODES, 'postgres']));
+    }
+  });
+
+  it('shares the broker users of node 1 with the nodes that join it', () => {
+    const user = (name: string) => [
+      env(name).RABBITMQ_DEFAULT_USER,
+      env(name).RABBITMQ_DEFAULT_PASS,
+    ];
+    for (const name of NODES.slice(1)) expect(user(name)).toEqual(user('rabbitmq'));
+  });
+
+  it.each(apps)('points $name at every node, with quorum queues', ({ name, load }) => {
+    const config = load({ ...imageEnv(name), ...env(name) });
+    const urls = [...config.messaging.urls].map((u) => new URL(u));
+    expect(urls.map((u) => u.hostname)).toEqual(NODES);
+    const single = new URL(String(compose.services[name]?.environment?.RABBITMQ_URL));
+    for (const url of urls) {
+      // Same user, password, port and vhost as the single-node stack: only the host differs.
+      expect([url.username, url.password, url.port, url.pathname]).toEqual([
+        single.username,
+        single.password,
+        single.port,
+        single.pathname,
+      ]);
+    }
+    expect(config.messaging.queueType).toBe('quorum');
+  });
+});
