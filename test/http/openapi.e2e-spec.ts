@@ -29,6 +29,7 @@ describe('the OpenAPI documents', () => {
     expect(operations(docs.order)).toEqual([
       'GET /orders',
       'GET /orders/{id}',
+      'GET /orders/{id}/events',
       'POST /orders',
       'POST /orders/{id}/cancel',
     ]);
@@ -51,10 +52,11 @@ describe('the OpenAPI documents', () => {
   });
 
   it('documents the responses of POST /orders, each error with the one error body', () => {
-    const { responses, security } = docs.order.paths['/orders'].post;
+    const post = docs.order.paths['/orders'].post;
+    const { responses, security } = post;
 
     expect(Object.keys(responses).sort()).toEqual(
-      ['201', '400', '401', '413', '422', '429', '500'].sort(),
+      ['201', '202', '400', '401', '413', '422', '429', '500'].sort(),
     );
     expect(responses['201'].content['application/json'].schema.required).toEqual(
       expect.arrayContaining(['id', 'status', 'customerEmail', 'items', 'rejection']),
@@ -69,6 +71,10 @@ describe('the OpenAPI documents', () => {
       'message',
     ]);
     expect(security).toEqual([{ 'api-key': [] }]);
+    expect(responses['202'].headers).toHaveProperty('Location');
+    expect(post.parameters.map((p: { name: string }) => p.name)).toEqual(
+      expect.arrayContaining(['Idempotency-Key', 'Prefer']),
+    );
   });
 
   it('documents 404 and 409 where the domain raises them, 403 on the admin endpoint', () => {
@@ -82,6 +88,9 @@ describe('the OpenAPI documents', () => {
       expect.arrayContaining(['200', '400', '401', '403', '413']),
     );
     expect(docs.order.paths['/orders/{id}'].get.security).toBeUndefined();
+    expect(
+      Object.keys(docs.order.paths['/orders/{id}/events'].get.responses['200'].content),
+    ).toEqual(['text/event-stream']);
   });
 
   it('documents the query parameters a list accepts', () => {

@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { type ServiceDefinition, ServiceDefaultsModule } from '@app/platform';
 import { orderMigrations } from './migrations/index.js';
 import { loadOrderConfig, type OrderConfig } from './order.config.js';
+import { OrderStatusNotifier } from './orders/order-status.notifier.js';
 import { OrdersHttpController } from './orders/orders.http.controller.js';
 import { OrdersRepository } from './orders/orders.repository.js';
 import { OrdersService } from './orders/orders.service.js';
@@ -14,7 +15,7 @@ export class OrderAppModule {
       module: OrderAppModule,
       imports: [ServiceDefaultsModule.forRoot(config, { migrations: orderMigrations, outbox: {} })],
       controllers: [OrdersHttpController],
-      providers: [OrdersRepository, OrdersService, StaleOrdersSweeper],
+      providers: [OrdersRepository, OrdersService, OrderStatusNotifier, StaleOrdersSweeper],
     };
   }
 }

@@ -1,16 +1,19 @@
+import { AsyncResource } from 'node:async_hooks';
 import {
   Body,
   Controller,
   Get,
   Headers,
   HttpCode,
+  type MessageEvent,
   Param,
   ParseUUIDPipe,
   Post,
   Query,
   Res,
+  Sse,
 } from '@nestjs/common';
-import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiHeader, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import {
   ApiErrorResponses,
   ApiZodBody,
@@ -21,6 +24,7 @@ import {
   ZodValidationPipe,
 } from '@app/platform';
 import type { Response } from 'express';
+import { map, type Observable } from 'rxjs';
 import { z } from 'zod';
 import type { Order } from './order.js';
 import type { OrderPage } from './orders.repository.js';
@@ -41,12 +45,22 @@ const idempotencyKeyPipe = new ZodValidationPipe(
 );
 const OrderId = ApiZodParam('id', z.uuid(), 'The order id');
 
+/** RFC 7240: `Prefer: respond-async` (among other preferences, with or without parameters). */
+export function prefersAsync(prefer: string | undefined): boolean {
+  return (prefer ?? '')
+    .split(',')
+    .some((preference) => preference.split(/[;=]/)[0]!.trim().toLowerCase() === 'respond-async');
+}
+
 @ApiTags('orders')
 @Controller('orders')
 export class OrdersHttpController {
   constructor(private readonly orders: OrdersService) {}
 
-  /** 201 with the settled order. A repeated Idempotency-Key answers with the same order. */
+  /**
+   * 201 with the settled order, or with `Prefer: respond-async` 202 with the PENDING order,
+   * settled once the response is sent. A repeated Idempotency-Key answers with the same order.
+   */
   @Post()
   @HttpCode(201)
   @RequireApiKey()
@@ -61,6 +75,12 @@ export class OrdersHttpController {
     required: false,
     description: 'Same key and same body: the same order, never a second one (1-255 characters).',
   })
+  @ApiHeader({
+    name: 'Prefer',
+    required: false,
+    description:
+      '`respond-async`: answer 202 at once with the PENDING order, settled in the background; poll Location or follow GET /orders/{id}/events.',
+  })
   @ApiZodResponse(201, OrderView, {
     description: 'The order in its final state (CONFIRMED or REJECTED)',
     example: exampleOrder,
@@ -69,16 +89,41 @@ export class OrdersHttpController {
       'Idempotent-Replayed': '"true" when an earlier request with this key created the order',
     },
   })
+  @ApiZodResponse(202, OrderView, {
+    description:
+      'With Prefer: respond-async: the order as stored, PENDING; it settles in the background',
+    example: { ...exampleOrder, status: 'PENDING' },
+    headers: {
+      Location: 'The URL of the order, to poll',
+      'Preference-Applied': 'respond-async',
+    },
+  })
   @ApiErrorResponses(400, [422, 'ORDER.IDEMPOTENCY_KEY_REUSED: the key came with another body'])
   async create(
     @Body(new ZodValidationPipe(CreateOrderBody)) body: z.infer<typeof CreateOrderBody>,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @Headers('prefer') prefer: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ): Promise<Order> {
     const key = idempotencyKeyPipe.transform({ 'Idempotency-Key': idempotencyKey })[
       'Idempotency-Key'
     ];
-    const { order, replayed } = await this.orders.place(body, key);
+    let placed;
+    if (prefersAsync(prefer)) {
+      placed = await this.orders.accept(body, key);
+      res.status(202).setHeader('Preference-Applied', 'respond-async');
+      // Settled once the response is out (or the client gone), in this request's context:
+      // its correlation id and trace go on with the RPC and the events.
+      const order = placed.order;
+      if (!placed.replayed)
+        res.once(
+          'close',
+          AsyncResource.bind(() => this.orders.completeInBackground(order)),
+        );
+    } else {
+      placed = await this.orders.place(body, key);
+    }
+    const { order, replayed } = placed;
     res.setHeader('Location', `/orders/${order.id}`);
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
     return order;
@@ -105,6 +150,26 @@ export class OrdersHttpController {
   @ApiErrorResponses([400, 'The id is not a UUID'], [404, 'ORDER.NOT_FOUND'])
   get(@Param('id', new ParseUUIDPipe()) id: string): Promise<Order> {
     return this.orders.get(id);
+  }
+
+  @Sse(':id/events')
+  @ApiOperation({
+    summary: 'Follow an order’s status (server-sent events)',
+    description:
+      'One event per state, its `data` the order as JSON: first the order as it is now, then each change until it leaves PENDING (CONFIRMED or REJECTED), when the stream ends. Works on any replica: changes made elsewhere are read from the database within a second.',
+  })
+  @OrderId
+  @ApiProduces('text/event-stream')
+  @ApiResponse({
+    status: 200,
+    description:
+      'The stream: `data: {"id":"…","status":"PENDING",…}` then `data: {…"status":"CONFIRMED"…}`',
+    content: { 'text/event-stream': { schema: { type: 'string' } } },
+  })
+  @ApiErrorResponses([400, 'The id is not a UUID'], [404, 'ORDER.NOT_FOUND'])
+  async events(@Param('id', new ParseUUIDPipe()) id: string): Promise<Observable<MessageEvent>> {
+    const order = await this.orders.get(id); // 404 before the stream starts
+    return this.orders.statusChanges(order).pipe(map((data) => ({ data })));
   }
 
   @Post(':id/cancel')

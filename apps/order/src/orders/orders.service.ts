@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { Injectable, Logger } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import {
   InventoryReserve,
@@ -10,6 +10,21 @@ import {
   OrderRejected,
 } from '@app/contracts';
 import { AmqpClient, describeError, Outbox } from '@app/messaging';
+import {
+  catchError,
+  concat,
+  distinctUntilChanged,
+  EMPTY,
+  filter,
+  from,
+  interval,
+  merge,
+  type Observable,
+  of,
+  switchMap,
+  takeUntil,
+  takeWhile,
+} from 'rxjs';
 import type { OrderConfig } from '../order.config.js';
 import {
   IdempotencyKeyReusedError,
@@ -19,7 +34,11 @@ import {
   type OrderStatus,
   type Outcome,
 } from './order.js';
+import { OrderStatusNotifier } from './order-status.notifier.js';
 import { type OrderPage, OrdersRepository, type OrdersTx } from './orders.repository.js';
+
+/** How often a status stream re-reads its order (changes made by other replicas). */
+export const STATUS_POLL_MS = 1_000;
 
 export interface PlaceOrder {
   customerEmail: string;
@@ -33,14 +52,17 @@ export interface Placed {
 }
 
 @Injectable()
-export class OrdersService {
+export class OrdersService implements BeforeApplicationShutdown {
   private readonly logger = new Logger(OrdersService.name);
   private readonly rpcTimeoutMs: number;
+  /** Settles running for respond-async requests; shutdown waits for them. */
+  private readonly background = new Set<Promise<void>>();
 
   constructor(
     private readonly orders: OrdersRepository,
     private readonly outbox: Outbox,
     private readonly inventory: AmqpClient,
+    private readonly notifier: OrderStatusNotifier,
     config: ConfigService<OrderConfig, true>,
   ) {
     this.rpcTimeoutMs = config.get('order', { infer: true }).rpcTimeoutMs;
@@ -51,6 +73,16 @@ export class OrdersService {
    * and settles CONFIRMED or REJECTED with the matching event, each in one transaction.
    */
   async place(input: PlaceOrder, idempotencyKey?: string): Promise<Placed> {
+    const accepted = await this.accept(input, idempotencyKey);
+    if (accepted.replayed) return accepted;
+    return { order: await this.complete(accepted.order), replayed: false };
+  }
+
+  /**
+   * The first half of `place`: the order stored PENDING with its `order.created` event, or
+   * the earlier order of the same Idempotency-Key (`replayed`). `complete` is the second half.
+   */
+  async accept(input: PlaceOrder, idempotencyKey?: string): Promise<Placed> {
     const requestHash = hashRequest(input);
     if (idempotencyKey) {
       const earlier = await this.replay(idempotencyKey, requestHash);
@@ -77,8 +109,57 @@ export class OrdersService {
       if (earlier) return earlier;
       throw error;
     }
+    return { order, replayed: false };
+  }
+
+  /**
+   * The second half of `place`: asks inventory to reserve and settles the order CONFIRMED or
+   * REJECTED. Returns the order as it is then (settled meanwhile by the sweeper, maybe).
+   */
+  async complete(order: Order): Promise<Order> {
     const outcome = await this.reserveStock(order);
-    return { order: (await this.settle(order.id, outcome)) ?? order, replayed: false };
+    const settled = await this.settle(order.id, outcome);
+    return settled ?? (await this.orders.find(order.id)) ?? order;
+  }
+
+  /**
+   * `complete` with nobody waiting (POST /orders with Prefer: respond-async): a failure is
+   * logged, and the stale-order sweeper still rejects an order left PENDING. Shutdown waits
+   * for the ones in flight.
+   */
+  completeInBackground(order: Order): void {
+    const run = this.complete(order).then(
+      () => undefined,
+      (error: unknown) =>
+        this.logger.error(
+          `Order ${order.id}: settling in the background failed (${describeError(error)}); the stale-order sweeper rejects it if it stays PENDING`,
+        ),
+    );
+    this.background.add(run);
+    void run.finally(() => this.background.delete(run));
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await Promise.all(this.background);
+  }
+
+  /**
+   * `order` (as just read), then each change of its status until it leaves PENDING; ends at
+   * once for a settled order, and when the service shuts down. Changes committed here arrive
+   * through the notifier; the row is also re-read every STATUS_POLL_MS, so a change made by
+   * another replica (its request, its sweeper) shows as well.
+   */
+  statusChanges(order: Order): Observable<Order> {
+    if (order.status !== 'PENDING') return of(order);
+    const reread = interval(STATUS_POLL_MS).pipe(
+      switchMap(() => from(this.orders.find(order.id)).pipe(catchError(() => EMPTY))),
+      filter((o): o is Order => o !== undefined),
+    );
+    return concat(of(order), merge(this.notifier.changes(order.id), reread)).pipe(
+      distinctUntilChanged((a, b) => a.status === b.status),
+      takeWhile((o) => o.status === 'PENDING', true),
+      takeUntil(this.notifier.shutdown),
+    );
   }
 
   async get(id: string): Promise<Order> {
@@ -92,8 +173,8 @@ export class OrdersService {
   }
 
   /** CONFIRMED → CANCELLED with `order.cancelled` (inventory then releases the stock). */
-  cancel(id: string): Promise<Order> {
-    return this.outbox.transaction(async (trx: OrdersTx) => {
+  async cancel(id: string): Promise<Order> {
+    const order = await this.outbox.transaction(async (trx: OrdersTx) => {
       const order = await this.orders.findForUpdate(trx, id);
       if (!order) throw new OrderNotFoundError(id);
       if (!mustCancel(order)) return order;
@@ -101,6 +182,8 @@ export class OrdersService {
       await this.outbox.add(trx, OrderCancelled, eventFacts(cancelled));
       return cancelled;
     });
+    this.notifier.publish(order);
+    return order;
   }
 
   /**
@@ -108,18 +191,22 @@ export class OrdersService {
    * and settling them): REJECTED / INVENTORY_UNAVAILABLE, which also makes inventory
    * release anything it may hold for them. Returns how many it settled.
    */
-  rejectStalePending(olderThanMs: number, limit = 100): Promise<number> {
-    return this.outbox.transaction(async (trx: OrdersTx) => {
+  async rejectStalePending(olderThanMs: number, limit = 100): Promise<number> {
+    const settled = await this.outbox.transaction(async (trx: OrdersTx) => {
       const stale = await this.orders.lockStalePending(trx, olderThanMs, limit);
+      const rejected: Order[] = [];
       for (const order of stale) {
-        await this.settleIn(trx, order.id, {
+        const settled = await this.settleIn(trx, order.id, {
           status: 'REJECTED',
           reason: 'INVENTORY_UNAVAILABLE',
           skus: [],
         });
+        if (settled) rejected.push(settled);
       }
-      return stale.length;
+      return rejected;
     });
+    for (const order of settled) this.notifier.publish(order);
+    return settled.length;
   }
 
   private async reserveStock(order: Order): Promise<Outcome> {
@@ -140,8 +227,13 @@ export class OrdersService {
     }
   }
 
-  private settle(id: string, outcome: Outcome): Promise<Order | undefined> {
-    return this.outbox.transaction((trx: OrdersTx) => this.settleIn(trx, id, outcome));
+  /** Settles in one transaction; status streams hear of it once it is committed. */
+  private async settle(id: string, outcome: Outcome): Promise<Order | undefined> {
+    const settled = await this.outbox.transaction((trx: OrdersTx) =>
+      this.settleIn(trx, id, outcome),
+    );
+    if (settled) this.notifier.publish(settled);
+    return settled;
   }
 
   private async settleIn(trx: OrdersTx, id: string, outcome: Outcome): Promise<Order | undefined> {

@@ -1,0 +1,99 @@
+import { describe, expect, it, jest } from '@jest/globals';
+import { Logger } from '@nestjs/common';
+import { firstValueFrom, toArray } from 'rxjs';
+import type { Order } from './order.js';
+import { OrderStatusNotifier } from './order-status.notifier.js';
+import { prefersAsync } from './orders.http.controller.js';
+import { OrdersService } from './orders.service.js';
+
+const pending: Order = {
+  id: '0b7f0d7e-3a47-4d8e-9a43-3d3f2f1c9a11',
+  status: 'PENDING',
+  customerEmail: 'ada@example.com',
+  items: [{ sku: 'MUG-1', quantity: 1 }],
+  rejection: null,
+  createdAt: '2030-01-02T03:04:05.000Z',
+  updatedAt: '2030-01-02T03:04:05.000Z',
+};
+
+/** An OrdersService whose inventory answers RESERVED and whose transactions run `commit`. */
+function service(commit: () => Promise<unknown>, find = async (): Promise<Order> => pending) {
+  const notifier = new OrderStatusNotifier();
+  const outbox = { transaction: () => commit(), add: async () => undefined };
+  const inventory = { request: async () => ({ status: 'RESERVED' }) };
+  const config = { get: () => ({ rpcTimeoutMs: 100 }) };
+  const orders = new OrdersService(
+    { find } as never,
+    outbox as never,
+    inventory as never,
+    notifier,
+    config as never,
+  );
+  return { orders, notifier };
+}
+
+describe('OrdersService.completeInBackground', () => {
+  it('logs a failed settle instead of rejecting, and shutdown waits for it', async () => {
+    const error = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    let fail!: (error: Error) => void;
+    const { orders } = service(() => new Promise((_, reject) => (fail = reject)));
+
+    orders.completeInBackground(pending);
+    const shutdown = orders.beforeApplicationShutdown();
+    let shutDown = false;
+    void shutdown.then(() => (shutDown = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(shutDown).toBe(false);
+
+    fail(new Error('database gone'));
+    await shutdown;
+    expect(error).toHaveBeenCalledWith(expect.stringContaining('database gone'));
+    expect(error.mock.calls[0]![0]).toContain(pending.id);
+    error.mockRestore();
+  });
+});
+
+describe('OrdersService.statusChanges', () => {
+  it('gives a settled order once and completes', async () => {
+    const { orders } = service(async () => undefined);
+    const confirmed = { ...pending, status: 'CONFIRMED' as const };
+
+    expect(await firstValueFrom(orders.statusChanges(confirmed).pipe(toArray()))).toEqual([
+      confirmed,
+    ]);
+  });
+
+  it('follows a PENDING order to the change the notifier publishes, then completes', async () => {
+    const { orders, notifier } = service(async () => undefined);
+    const seen = firstValueFrom(orders.statusChanges(pending).pipe(toArray()));
+
+    notifier.publish({ ...pending, status: 'PENDING' }); // no change: not repeated
+    notifier.publish({ ...pending, status: 'CONFIRMED' });
+    notifier.publish({ ...pending, status: 'CANCELLED' }); // after the end
+
+    expect((await seen).map((o) => o.status)).toEqual(['PENDING', 'CONFIRMED']);
+  });
+
+  it('completes when the service shuts down', async () => {
+    const { orders, notifier } = service(async () => undefined);
+    const seen = firstValueFrom(orders.statusChanges(pending).pipe(toArray()));
+
+    notifier.beforeApplicationShutdown();
+
+    expect((await seen).map((o) => o.status)).toEqual(['PENDING']);
+  });
+});
+
+describe('prefersAsync', () => {
+  it.each([
+    ['respond-async', true],
+    ['Respond-Async', true],
+    ['wait=10, respond-async', true],
+    ['respond-async; foo=bar', true],
+    ['return=minimal', false],
+    ['respond-asynchronously', false],
+    [undefined, false],
+  ])('reads Prefer: %s as %s', (prefer, expected) => {
+    expect(prefersAsync(prefer)).toBe(expected);
+  });
+});
