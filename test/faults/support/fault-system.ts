@@ -47,6 +47,12 @@ const FAULT_ENV: Record<string, string> = {
   INVENTORY_SEED: 'false',
   MAIL_FROM: 'orders@shop.example',
   OPS_EMAIL: 'ops@shop.example',
+  HTTP_BODY_LIMIT: '100kb',
+  // The load and the invariant checks come from one address, faster than a client should.
+  HTTP_RATE_LIMIT: '0',
+  // No keys: the load sends none ('' counts as unset, and keeps a ./.env's keys out).
+  API_KEYS: '',
+  ADMIN_API_KEYS: '',
 };
 
 /**
