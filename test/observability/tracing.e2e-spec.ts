@@ -5,7 +5,7 @@ import { waitFor } from '@app/messaging/testing';
 import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { http } from '../support/http.js';
-import { type ServiceName, TestSystem } from '../support/system.js';
+import { TestSystem } from '../support/system.js';
 
 /**
  * Tracing on, each app exporting into its own in-memory exporter (they share this process, not
@@ -13,7 +13,7 @@ import { type ServiceName, TestSystem } from '../support/system.js';
  * HTTP → RPC → handler, and HTTP → outbox → relay → event consumer.
  */
 describe('tracing across the services', () => {
-  const exporters: Record<ServiceName, InMemorySpanExporter> = {
+  const exporters = {
     order: new InMemorySpanExporter(),
     inventory: new InMemorySpanExporter(),
     notification: new InMemorySpanExporter(),
@@ -34,7 +34,11 @@ describe('tracing across the services', () => {
   }
 
   /** Waits until `service` has exported the span named `name` in trace `traceId`. */
-  function span(service: ServiceName, traceId: string, name: string): Promise<ReadableSpan> {
+  function span(
+    service: keyof typeof exporters,
+    traceId: string,
+    name: string,
+  ): Promise<ReadableSpan> {
     return waitFor(`${service} span "${name}" in trace ${traceId}`, () =>
       exporters[service]
         .getFinishedSpans()
@@ -65,6 +69,10 @@ describe('tracing across the services', () => {
     const sku = await stock(5);
     const caller = callerTrace();
 
+    // A probe with the same context: health checks stay out of traces.
+    await http('GET', system.url('order', '/health/ready'), undefined, {
+      traceparent: caller.traceparent,
+    });
     const res = await placeOrder(sku, 2, caller.traceparent);
     expect(res.status).toBe(201);
     expect(res.body.status).toBe('CONFIRMED');
@@ -78,7 +86,12 @@ describe('tracing across the services', () => {
       'http.request.method': 'POST',
       'http.route': '/orders',
       'http.response.status_code': 201,
+      'url.path': '/orders',
     });
+    const inTrace = exporters.order
+      .getFinishedSpans()
+      .filter((s) => s.spanContext().traceId === caller.traceId);
+    expect(inTrace.map((s) => s.name)).toEqual(['POST /orders']);
 
     // inventory: the RPC handler, a child of the order request that called it.
     const reserve = await span('inventory', caller.traceId, 'process inventory.reserve');

@@ -21,7 +21,8 @@ describe('HttpTracingMiddleware', () => {
   beforeAll(async () => {
     const middleware = new HttpTracingMiddleware(tracing);
     const app = express();
-    app.use((req, res, next) => middleware.use(req, res, next));
+    // Mounted as Nest mounts module middleware for forRoutes('*') (platform-express).
+    app.use('/{*path}', (req, res, next) => middleware.use(req, res, next));
     app.get('/orders/:id', async (_req, res) => {
       await new Promise((resolve) => setImmediate(resolve));
       activeInHandler = trace.getSpan(tracing.active())?.spanContext().spanId;
@@ -71,12 +72,13 @@ describe('HttpTracingMiddleware', () => {
   });
 
   it('starts a new trace without traceparent and marks 5xx responses as errors', async () => {
-    await fetch(`${base}/boom`);
+    await fetch(`${base}/boom?x=1`);
     const [span] = await finished(1);
     expect(span.parentSpanContext).toBeUndefined();
     expect(span.spanContext().traceId).not.toBe(TRACE_ID);
     expect(span.status.code).toBe(SpanStatusCode.ERROR);
     expect(span.attributes['error.type']).toBe('503');
+    expect(span.attributes['url.path']).toBe('/boom');
   });
 
   it('names a request no route matched by its method only', async () => {

@@ -24,11 +24,13 @@ export class HttpTracingMiddleware implements NestMiddleware {
   constructor(private readonly tracing: Tracing) {}
 
   use(req: Request, res: Response, next: NextFunction): void {
-    if (UNTRACED.test(req.path)) return next();
+    // Not req.path: Nest mounts module middleware on a wildcard, which leaves req.path at "/".
+    const path = req.originalUrl.split('?', 1)[0];
+    if (UNTRACED.test(path)) return next();
     const parent = this.tracing.extract(req.headers);
     const attributes: Attributes = {
       [ATTR_HTTP_REQUEST_METHOD]: req.method,
-      [ATTR_URL_PATH]: req.path,
+      [ATTR_URL_PATH]: path,
       [ATTR_URL_SCHEME]: req.protocol,
     };
     const span = this.tracing.tracer.startSpan(
