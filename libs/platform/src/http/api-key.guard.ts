@@ -3,7 +3,6 @@ import {
   type CanActivate,
   type ExecutionContext,
   ForbiddenException,
-  Inject,
   Injectable,
   SetMetadata,
   UnauthorizedException,
@@ -11,11 +10,9 @@ import {
 import { Reflector } from '@nestjs/core';
 import { ApiSecurity } from '@nestjs/swagger';
 import type { Request } from 'express';
-import type { HttpConfig } from '../config/service-config.js';
 import { type ApiKeyRole, ApiKeys } from './api-keys.js';
 import { API_KEY_HEADER, API_KEY_SCHEME, ApiErrorResponses } from './openapi.js';
 
-export const HTTP_CONFIG = Symbol('HTTP_CONFIG');
 const ROLE = Symbol('api-key-role');
 
 /**
@@ -38,14 +35,10 @@ export function RequireApiKey(role: ApiKeyRole = 'write'): MethodDecorator & Cla
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
-  readonly keys: ApiKeys;
-
   constructor(
     private readonly reflector: Reflector,
-    @Inject(HTTP_CONFIG) http: HttpConfig,
-  ) {
-    this.keys = new ApiKeys(http.apiKeys);
-  }
+    private readonly keys: ApiKeys,
+  ) {}
 
   canActivate(context: ExecutionContext): boolean {
     if (context.getType() !== 'http') return true;

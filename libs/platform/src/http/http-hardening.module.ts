@@ -1,13 +1,7 @@
-import {
-  type DynamicModule,
-  Inject,
-  Logger,
-  Module,
-  type OnApplicationBootstrap,
-} from '@nestjs/common';
+import { type DynamicModule, Logger, Module, type OnApplicationBootstrap } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import type { HttpConfig } from '../config/service-config.js';
-import { ApiKeyGuard, HTTP_CONFIG } from './api-key.guard.js';
+import { ApiKeyGuard } from './api-key.guard.js';
 import { ApiKeys } from './api-keys.js';
 
 /**
@@ -20,24 +14,26 @@ import { ApiKeys } from './api-keys.js';
  */
 @Module({})
 export class HttpHardeningModule implements OnApplicationBootstrap {
-  constructor(@Inject(HTTP_CONFIG) private readonly http: HttpConfig) {}
+  constructor(private readonly keys: ApiKeys) {}
 
   static forRoot(http: HttpConfig): DynamicModule {
+    const keys = new ApiKeys(http.apiKeys);
+    const limit = http.rateLimitPerMinute;
     return {
       module: HttpHardeningModule,
       imports:
-        http.rateLimitPerMinute > 0
-          ? [import('./rate-limit.module.js').then((m) => m.RateLimitModule.forRoot(http))]
+        limit > 0
+          ? [import('./rate-limit.module.js').then((m) => m.RateLimitModule.forRoot(limit, keys))]
           : [],
       providers: [
-        { provide: HTTP_CONFIG, useValue: http },
+        { provide: ApiKeys, useValue: keys },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
       ],
     };
   }
 
   onApplicationBootstrap(): void {
-    if (new ApiKeys(this.http.apiKeys).open) {
+    if (this.keys.open) {
       new Logger('ApiKeys').warn(
         'Neither API_KEYS nor ADMIN_API_KEYS is set: write and admin endpoints take requests without a key (development only)',
       );

@@ -1,10 +1,4 @@
-import {
-  type DynamicModule,
-  type ExecutionContext,
-  Inject,
-  Injectable,
-  Module,
-} from '@nestjs/common';
+import { type DynamicModule, type ExecutionContext, Injectable, Module } from '@nestjs/common';
 import { APP_GUARD, Reflector } from '@nestjs/core';
 import {
   InjectThrottlerOptions,
@@ -15,8 +9,6 @@ import {
   type ThrottlerStorage,
 } from '@nestjs/throttler';
 import type { Request } from 'express';
-import type { HttpConfig } from '../config/service-config.js';
-import { HTTP_CONFIG } from './api-key.guard.js';
 import { ApiKeys } from './api-keys.js';
 import { API_KEY_HEADER } from './openapi.js';
 
@@ -30,16 +22,13 @@ const UNLIMITED = /^\/(health|metrics)(\/|$)/;
  */
 @Injectable()
 export class RateLimitGuard extends ThrottlerGuard {
-  private readonly keys: ApiKeys;
-
   constructor(
     @InjectThrottlerOptions() options: ThrottlerModuleOptions,
     @InjectThrottlerStorage() storage: ThrottlerStorage,
     reflector: Reflector,
-    @Inject(HTTP_CONFIG) http: HttpConfig,
+    private readonly keys: ApiKeys,
   ) {
     super(options, storage, reflector);
-    this.keys = new ApiKeys(http.apiKeys);
   }
 
   protected override async shouldSkip(context: ExecutionContext): Promise<boolean> {
@@ -64,17 +53,18 @@ export class RateLimitGuard extends ThrottlerGuard {
  */
 @Module({})
 export class RateLimitModule {
-  static forRoot(http: HttpConfig): DynamicModule {
+  /** `keys`: the service's API keys, to count a client by its key. */
+  static forRoot(perMinute: number, keys: ApiKeys): DynamicModule {
     return {
       module: RateLimitModule,
       imports: [
         ThrottlerModule.forRoot({
-          throttlers: [{ ttl: 60_000, limit: http.rateLimitPerMinute }],
-          errorMessage: `Too many requests: at most ${http.rateLimitPerMinute} a minute`,
+          throttlers: [{ ttl: 60_000, limit: perMinute }],
+          errorMessage: `Too many requests: at most ${perMinute} a minute`,
         }),
       ],
       providers: [
-        { provide: HTTP_CONFIG, useValue: http },
+        { provide: ApiKeys, useValue: keys },
         { provide: APP_GUARD, useClass: RateLimitGuard },
       ],
     };
