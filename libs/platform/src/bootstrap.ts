@@ -1,13 +1,8 @@
 import { existsSync } from 'node:fs';
-import {
-  ConsoleLogger,
-  type DynamicModule,
-  type INestApplication,
-  Logger,
-  type LogLevel,
-} from '@nestjs/common';
+import { type DynamicModule, type INestApplication, Logger } from '@nestjs/common';
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { AmqpServer } from '@app/messaging';
+import { Logger as PinoNestLogger } from 'nestjs-pino';
 import { ConfigValidationError, type Env } from './config/env.js';
 import type { ServiceConfig } from './config/service-config.js';
 import { correlationMiddleware } from './http/correlation.middleware.js';
@@ -16,8 +11,7 @@ import { tracingEnabled } from './tracing/tracing.config.js';
 import { Tracing } from './tracing/tracing.js';
 import { applyHttpHardening } from './http/http-hardening.js';
 import { type ApiInfo, setupOpenApi } from './http/openapi.js';
-
-const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+import { prettyTarget } from './logging/logger-params.js';
 
 export interface ServiceAppOptions {
   /** HTTP status for each domain error code the app's API can raise. */
@@ -28,19 +22,22 @@ export interface ServiceAppOptions {
 
 /**
  * Builds a service the same way in `main.ts` and in e2e tests: HTTP API plus the AMQP
- * transport strategy, correlation ids, domain-error mapping. Does not listen yet.
+ * transport strategy, structured logs, correlation ids, domain-error mapping. Does not listen yet.
  */
 export async function createServiceApp(
   module: DynamicModule,
   config: ServiceConfig,
   options: ServiceAppOptions = {},
 ): Promise<INestApplication> {
-  const logger = new ConsoleLogger({
-    prefix: config.service,
-    json: config.log.format === 'json',
-    logLevels: LEVELS.slice(0, LEVELS.indexOf(config.log.level) + 1),
-  });
-  const app = await NestFactory.create(module, { logger });
+  // Nest's own start-up lines wait until the pino logger (ServiceDefaultsModule) exists.
+  const app = await NestFactory.create(module, { bufferLogs: true });
+  app.useLogger(app.get(PinoNestLogger));
+  if (config.log.format === 'pretty' && !prettyTarget()) {
+    new Logger('Logging').warn(
+      'LOG_FORMAT=pretty needs pino-pretty, a dev dependency: writing JSON',
+    );
+  }
+  // Before pino-http (mounted at init): the request log gets this request's correlation id.
   app.use(correlationMiddleware);
   applyHttpHardening(app, config.http);
   setupOpenApi(app, config.service, options.api);

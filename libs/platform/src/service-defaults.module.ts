@@ -3,12 +3,14 @@ import { ConfigModule, ConfigService } from '@nestjs/config';
 import { AmqpClient, MessagingModule, Outbox, type OutboxOptions } from '@app/messaging';
 import type { Kysely } from 'kysely';
 import type { Migration } from 'kysely/migration';
+import { LoggerModule } from 'nestjs-pino';
 import type { ServiceConfig } from './config/service-config.js';
 import { DATABASE, DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
 import { tracingEnabled } from './tracing/tracing.config.js';
 import { TracingModule } from './tracing/tracing.module.js';
 import { HttpHardeningModule } from './http/http-hardening.module.js';
+import { loggerParams } from './logging/logger-params.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 
 export interface ServiceDefaultsOptions {
@@ -18,8 +20,9 @@ export interface ServiceDefaultsOptions {
 }
 
 /**
- * What every service gets the same way: typed config through `ConfigService`, its database
- * schema and migrations, the broker connection, health endpoints and, if asked, the outbox.
+ * What every service gets the same way: typed config through `ConfigService`, structured logs
+ * (nestjs-pino, see logging/logger-params.ts), its database schema and migrations, the broker
+ * connection, health endpoints and, if asked, the outbox.
  */
 @Module({})
 export class ServiceDefaultsModule {
@@ -30,6 +33,7 @@ export class ServiceDefaultsModule {
       global: true,
       imports: [
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => config] }),
+        LoggerModule.forRoot(loggerParams(config.service, config.log)),
         DatabaseModule.forRoot({ ...config.database, migrations: options.migrations }),
         MessagingModule.forRootAsync({
           isGlobal: true,

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import {
   InventoryReleased,
@@ -21,6 +21,7 @@ export type ReleaseReason = 'ORDER_CANCELLED' | 'ORDER_REJECTED';
 
 @Injectable()
 export class ReservationsService {
+  private readonly logger = new Logger(ReservationsService.name);
   private readonly threshold: number;
 
   constructor(
@@ -36,7 +37,20 @@ export class ReservationsService {
    * concurrent request for the same order waits on it and then returns the first answer;
    * stock rows are locked in SKU order, so concurrent orders never deadlock or oversell.
    */
-  reserve({ orderId, items }: RequestOf<typeof InventoryReserve>): Promise<ReserveResult> {
+  async reserve(request: RequestOf<typeof InventoryReserve>): Promise<ReserveResult> {
+    const result = await this.reserveIn(request);
+    this.logger.log(
+      result.status === 'RESERVED'
+        ? `Reserved stock for order ${result.orderId}`
+        : `Refused order ${result.orderId}: ${result.reason}`,
+    );
+    return result;
+  }
+
+  private reserveIn({
+    orderId,
+    items,
+  }: RequestOf<typeof InventoryReserve>): Promise<ReserveResult> {
     return this.outbox.transaction(async (trx: Tx) => {
       const lines = aggregateLines(items);
       const claimed = await trx

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { claimMessage } from '@app/messaging';
 import { DATABASE } from '@app/platform';
 import type { Kysely } from 'kysely';
@@ -20,6 +20,8 @@ const CONSUMER = 'notification.email';
 
 @Injectable()
 export class NotificationsService {
+  private readonly logger = new Logger(NotificationsService.name);
+
   constructor(
     @Inject(DATABASE) private readonly db: Kysely<NotificationTables>,
     private readonly mailer: Mailer,
@@ -32,8 +34,8 @@ export class NotificationsService {
    * the same Message-ID.)
    */
   async sendOnce(eventId: string, eventType: string, email: Email): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
-      if (!(await claimMessage(trx, CONSUMER, eventId))) return;
+    const sent = await this.db.transaction().execute(async (trx) => {
+      if (!(await claimMessage(trx, CONSUMER, eventId))) return false;
       await this.mailer.send(email, eventId);
       await trx
         .insertInto('notifications')
@@ -46,7 +48,11 @@ export class NotificationsService {
           body: email.text,
         })
         .execute();
+      return true;
     });
+    const about = email.orderId ? ` for order ${email.orderId}` : '';
+    if (sent) this.logger.log(`Sent ${eventType} e-mail${about}`);
+    else this.logger.debug(`${eventType} ${eventId} was handled before: nothing sent`);
   }
 
   async list(filter: { orderId?: string; limit: number }): Promise<SentNotification[]> {

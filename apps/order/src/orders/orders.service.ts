@@ -119,6 +119,7 @@ export class OrdersService implements BeforeApplicationShutdown {
   async complete(order: Order): Promise<Order> {
     const outcome = await this.reserveStock(order);
     const settled = await this.settle(order.id, outcome);
+    if (settled) this.logger.log(`Order ${order.id} ${describeOutcome(outcome)}`);
     return settled ?? (await this.orders.find(order.id)) ?? order;
   }
 
@@ -257,6 +258,10 @@ export class OrdersService implements BeforeApplicationShutdown {
     if (earlier.requestHash !== requestHash) throw new IdempotencyKeyReusedError();
     return { order: earlier.order, replayed: true };
   }
+}
+
+function describeOutcome(outcome: Outcome): string {
+  return outcome.status === 'CONFIRMED' ? 'confirmed' : `rejected: ${outcome.reason}`;
 }
 
 function eventFacts(order: Order) {

@@ -6,6 +6,9 @@ import { AsyncLocalStorage } from 'node:async_hooks';
  */
 export interface MessageContextData {
   correlationId: string;
+  /** Set while a consumed message is handled: its `message_id` and `type` (for log lines). */
+  messageId?: string;
+  messageType?: string;
 }
 
 const storage = new AsyncLocalStorage<MessageContextData>();

@@ -1,11 +1,20 @@
 import type { MessageHandler } from '@nestjs/microservices';
 import { isObservable, lastValueFrom } from 'rxjs';
 import { contractForVersion, inboundSchema, type MessageContract } from '@app/contracts';
-import { MessageContext } from '../context/message-context.js';
+import { MessageContext, type MessageContextData } from '../context/message-context.js';
 import { ContractViolationError, PermanentError, toFieldIssues } from '../errors.js';
 import type { RetryOptions } from '../messaging.options.js';
 import type { IncomingMeta } from '../wire/properties.js';
 import type { AmqpContext } from './amqp.context.js';
+
+/** The context a consumed message is handled in: what it causes carries its request's id. */
+export function consumeContext(meta: IncomingMeta): MessageContextData {
+  return {
+    correlationId: meta.requestId ?? meta.messageId ?? 'none',
+    messageId: meta.messageId,
+    messageType: meta.type,
+  };
+}
 
 /**
  * Runs a Nest message handler the way the transport needs: payload checked against the
@@ -40,9 +49,8 @@ export class HandlerInvoker {
     ctx: AmqpContext,
     meta: IncomingMeta,
   ): Promise<unknown> {
-    const correlationId = meta.requestId ?? meta.messageId ?? 'none';
     // Subscribed inside the context too: with interceptors, Nest runs the handler lazily.
-    return MessageContext.run({ correlationId }, async () => {
+    return MessageContext.run(consumeContext(meta), async () => {
       const result: unknown = await handler(payload, ctx);
       return isObservable(result) ? lastValueFrom(result, { defaultValue: undefined }) : result;
     });

@@ -1,0 +1,99 @@
+import { Writable } from 'node:stream';
+import { describe, expect, it } from '@jest/globals';
+import { MessageContext } from '@app/messaging';
+import { type Options, pinoHttp } from 'pino-http';
+import { contextFields, isQuietPath, loggerParams, pinoLevel } from './logger-params.js';
+
+/** The JSON lines a logger built from loggerParams writes. */
+function capture() {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+      done();
+    },
+  });
+  const params = loggerParams('order', { format: 'json', level: 'log' });
+  const { logger } = pinoHttp(params.pinoHttp as Options, stream);
+  return { logger, lines };
+}
+
+describe('pinoLevel', () => {
+  it.each([
+    ['error', 'error'],
+    ['warn', 'warn'],
+    ['log', 'info'],
+    ['debug', 'debug'],
+    ['verbose', 'trace'],
+  ] as const)('maps LOG_LEVEL=%s to pino %s', (level, expected) => {
+    expect(pinoLevel(level)).toBe(expected);
+  });
+});
+
+describe('contextFields', () => {
+  it('is empty outside any request or message', () => {
+    expect(contextFields()).toEqual({});
+  });
+
+  it('gives the correlation id of an HTTP request', () => {
+    expect(MessageContext.run({ correlationId: 'req-1' }, contextFields)).toEqual({
+      correlationId: 'req-1',
+    });
+  });
+
+  it('adds the id and type of a consumed message', () => {
+    const data = { correlationId: 'req-1', messageId: 'm-1', messageType: 'order.confirmed' };
+
+    expect(MessageContext.run(data, contextFields)).toEqual(data);
+  });
+});
+
+describe('isQuietPath', () => {
+  it.each(['/health/live', '/health/ready', '/health', '/metrics', '/health/ready?x=1'])(
+    'keeps %s out of the request log',
+    (url) => expect(isQuietPath(url)).toBe(true),
+  );
+
+  it.each(['/orders', '/healthy', '/orders/health', undefined])('logs %s', (url) =>
+    expect(isQuietPath(url)).toBe(false),
+  );
+});
+
+describe('loggerParams', () => {
+  it('writes JSON lines with the service and, inside a request, its correlation id', () => {
+    const { logger, lines } = capture();
+
+    logger.info('outside');
+    MessageContext.run({ correlationId: 'req-7' }, () => logger.info('inside'));
+
+    expect(lines).toEqual([
+      expect.objectContaining({ service: 'order', level: 30, msg: 'outside' }),
+      expect.objectContaining({ service: 'order', correlationId: 'req-7', msg: 'inside' }),
+    ]);
+    expect(lines[0]).not.toHaveProperty('correlationId');
+    expect(lines[0]!.time).toMatch(/^\d{4}-\d\d-\d\dT/);
+  });
+
+  it('logs at LOG_LEVEL and above only', () => {
+    const params = loggerParams('order', { format: 'json', level: 'warn' });
+
+    expect(params.pinoHttp).toMatchObject({ level: 'warn' });
+  });
+
+  it('uses the correlation id the middleware set as the request id', () => {
+    const { genReqId } = loggerParams('order', { format: 'json', level: 'log' }).pinoHttp as {
+      genReqId: () => string;
+    };
+
+    expect(MessageContext.run({ correlationId: 'req-9' }, genReqId)).toBe('req-9');
+  });
+
+  it('prints through pino-pretty when LOG_FORMAT=pretty, and plain JSON otherwise', () => {
+    const transport = (format: 'json' | 'pretty') =>
+      (loggerParams('order', { format, level: 'log' }).pinoHttp as { transport?: unknown })
+        .transport;
+
+    expect(transport('pretty')).toMatchObject({ target: expect.stringContaining('pino-pretty') });
+    expect(transport('json')).toBeUndefined();
+  });
+});
