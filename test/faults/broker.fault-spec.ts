@@ -4,6 +4,7 @@ import { waitFor } from '@app/messaging/testing';
 import { http } from '../support/http.js';
 import { usePrivateBroker, withFaultSystem } from './support/fault-system.js';
 import { assertNothingLostNothingTwice } from './support/invariants.js';
+import { SERVICES } from './support/processes.js';
 
 const SKU = 'FAULT-BROKER';
 const STOCK = 10_000;
@@ -13,7 +14,7 @@ describe('broker failures under load', () => {
   const broker = usePrivateBroker();
 
   it(
-    'loses and duplicates nothing when the broker application stops and starts again',
+    'loses and duplicates nothing when the broker application stops and starts again, not ready meanwhile',
     () =>
       withFaultSystem(broker(), 'stop-app', {}, async (system) => {
         await system.setStock(SKU, STOCK);
@@ -22,9 +23,17 @@ describe('broker failures under load', () => {
 
         await broker().ctl('stop_app'); // takes ~5 s itself
         await outage(2_000);
+        for (const name of SERVICES) {
+          // Not ready without the broker (503, rabbitmq down), but alive: not to be restarted.
+          await waitFor(`${name} to answer /health/ready with 503, rabbitmq down`, async () => {
+            const ready = await http<Health>('GET', system.url(name, '/health/ready'));
+            return ready.status === 503 && ready.body?.details?.rabbitmq?.status === 'down';
+          });
+          expect(await system.service(name).status('/health/live')).toBe(200);
+        }
         await broker().ctl('start_app');
 
-        await system.waitReady();
+        await system.waitReady(); // every /health/ready back to 200
         await load.waitForConfirmed(8);
         await load.stop();
         const outcome = await assertNothingLostNothingTwice(system, load, {
@@ -94,7 +103,11 @@ describe('broker failures under load', () => {
   );
 });
 
+interface Health {
+  details?: { rabbitmq?: { status: string } };
+}
+
 async function brokerHealth(url: string): Promise<string | undefined> {
-  const res = await http<{ details?: { rabbitmq?: { status: string } } }>('GET', url);
+  const res = await http<Health>('GET', url);
   return res.body?.details?.rabbitmq?.status;
 }

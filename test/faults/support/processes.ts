@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, rmSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { waitFor } from '@app/messaging/testing';
 import { freePorts } from './private-broker.js';
@@ -170,6 +171,35 @@ export class ServiceProcess {
   static killAllNow(): void {
     for (const s of ServiceProcess.all) if (s.running) s.child!.kill('SIGKILL');
     removeBuild();
+  }
+}
+
+export interface ExitedService {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a built service that is expected to stop by itself (a bad configuration) with exactly
+ * `env` (nothing of this process' environment) in `cwd`, and returns how it ended.
+ */
+export async function runToExit(
+  name: ServiceName,
+  env: Record<string, string>,
+  { cwd, timeoutMs = 20_000 }: { cwd: string; timeoutMs?: number },
+): Promise<ExitedService> {
+  const main = resolve(`${await builtServices()}/apps/${name}/src/main.js`);
+  const child = spawn(process.execPath, [main], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const output = { stdout: '', stderr: '' };
+  child.stdout.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  try {
+    const [code] = (await once(child, 'close')) as [number | null];
+    return { code, ...output };
+  } finally {
+    clearTimeout(timer);
   }
 }
 

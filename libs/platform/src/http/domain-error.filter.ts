@@ -1,4 +1,10 @@
-import { type ArgumentsHost, Catch, HttpException, Logger } from '@nestjs/common';
+import {
+  type ArgumentsHost,
+  Catch,
+  HttpException,
+  Logger,
+  ServiceUnavailableException,
+} from '@nestjs/common';
 import { type AbstractHttpAdapter, BaseExceptionFilter } from '@nestjs/core';
 import type { Response } from 'express';
 import { type Observable, throwError } from 'rxjs';
@@ -6,7 +12,8 @@ import { type ErrorBody, errorBody } from './error-body.js';
 
 /**
  * The one global filter of a service, for both of its faces:
- * - HTTP: every error becomes the same body (`ErrorBody`: statusCode, error, message, issues?).
+ * - HTTP: every error becomes the same body (`ErrorBody`: statusCode, error, message, issues?),
+ *   except a failed health check, whose 503 keeps terminus' report of each check.
  *   Domain errors (any Error with a stable string `code`) get the status the app mapped for
  *   that code, so domain code never imports HTTP; Nest's own exceptions (404 route, 401, 429)
  *   keep their status; anything else is a logged 500 that reveals nothing.
@@ -35,6 +42,11 @@ export class DomainErrorFilter extends BaseExceptionFilter {
       res.end();
       return;
     }
+    // A failed health check keeps terminus' body: probes and operators read which check is down.
+    if (isHealthCheckFailure(exception)) {
+      res.status(503).json(exception.getResponse());
+      return;
+    }
     res.status(body.statusCode).json(body);
   }
 
@@ -50,6 +62,13 @@ export class DomainErrorFilter extends BaseExceptionFilter {
     );
     return errorBody(500, 'Internal server error');
   }
+}
+
+/** What `HealthCheckService.check` throws: `{ status, info, error, details }` of every check. */
+function isHealthCheckFailure(exception: unknown): exception is ServiceUnavailableException {
+  if (!(exception instanceof ServiceUnavailableException)) return false;
+  const response = exception.getResponse();
+  return typeof response === 'object' && 'details' in response && 'status' in response;
 }
 
 function fromHttpException(exception: HttpException): ErrorBody {
