@@ -1,8 +1,12 @@
+import { readdirSync } from 'node:fs';
 import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
-const apps = ['order', 'inventory', 'notification'];
+/** Every app under apps/ (npm run new:service adds one). */
+const apps = readdirSync(new URL('./apps', import.meta.url), { withFileTypes: true })
+  .filter((entry) => entry.isDirectory())
+  .map((entry) => entry.name);
 
 /** Dependency rules (STYLE.md): apps → libs, never app → app; libs never → apps. */
 const boundaries = [

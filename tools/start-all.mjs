@@ -1,19 +1,20 @@
-// `npm run start:all`: runs the three built services against local RabbitMQ/PostgreSQL
+// `npm run start:all`: runs the built services against local RabbitMQ/PostgreSQL
 // (settings from .env, see .env.example), each line prefixed with its service. Ctrl-C stops
 // all of them gracefully; if one dies, the others are stopped too.
 // If SMTP_URL points at this machine and nothing listens there, a small SMTP sink starts
 // too and prints each e-mail, so the whole flow works without Mailpit.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 
-const services = [
-  ['order', 36],
-  ['inventory', 33],
-  ['notification', 35],
-];
+// Every application of nest-cli.json (npm run new:service adds one), each in its own colour.
+const COLOURS = [36, 33, 35, 34, 32, 31];
+const nestCli = JSON.parse(readFileSync('nest-cli.json', 'utf8'));
+const services = Object.entries(nestCli.projects)
+  .filter(([, project]) => project.type === 'application')
+  .map(([name], i) => [name, COLOURS[i % COLOURS.length]]);
 const width = Math.max(...services.map(([name]) => name.length));
 if (existsSync('.env')) process.loadEnvFile('.env');
 const smtp = await startSmtpSink(process.env.SMTP_URL);

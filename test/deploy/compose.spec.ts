@@ -4,12 +4,7 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import { type Env, serviceEnv } from '@app/platform';
-import { inventoryEnv, loadInventoryConfig } from '../../apps/inventory/src/inventory.config.js';
-import {
-  loadNotificationConfig,
-  notificationEnv,
-} from '../../apps/notification/src/notification.config.js';
-import { loadOrderConfig, orderEnv } from '../../apps/order/src/order.config.js';
+import { serviceEntry, serviceNames } from '../../apps/services.js';
 import {
   chain,
   compose,
@@ -22,14 +17,14 @@ import {
   service,
 } from './deploy-files.js';
 
-const apps = [
-  { name: 'order', port: 3001, load: loadOrderConfig, own: orderEnv },
-  { name: 'inventory', port: 3002, load: loadInventoryConfig, own: inventoryEnv },
-  { name: 'notification', port: 3003, load: loadNotificationConfig, own: notificationEnv },
-];
+/** Every registered service (apps/services.ts): a generated one is checked like the rest. */
+const apps = serviceNames.map((name) => {
+  const { definition, env, port } = serviceEntry(name);
+  return { name, port, load: definition.loadConfig, own: env };
+});
 
 describe('docker-compose.yml', () => {
-  it('runs the broker, the database, the mail catcher and the three apps', () => {
+  it('runs the broker, the database, the mail catcher and every app', () => {
     const names = ['rabbitmq', 'postgres', 'mailpit', ...apps.map((a) => a.name)];
     expect(Object.keys(compose.services)).toEqual(expect.arrayContaining(names));
     expect(service('rabbitmq').image).toMatch(/^rabbitmq:4[\w.]*-management/);
@@ -80,6 +75,12 @@ describe('docker-compose.yml', () => {
     expect(published('notification')).toContain('3003:3003');
     expect(published('rabbitmq')).toEqual(expect.arrayContaining(['5672:5672', '15672:15672']));
     expect(published('mailpit')).toEqual(expect.arrayContaining(['1025:1025', '8025:8025']));
+  });
+
+  it.each(apps)('publishes $name on its own port (or one Docker picks)', ({ name, port }) => {
+    expect(published(name).filter((p) => p === `${port}:${port}` || p === `:${port}`)).toHaveLength(
+      1,
+    );
   });
 
   it('lets inventory scale: no container name and no fixed host port', () => {

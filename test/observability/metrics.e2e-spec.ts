@@ -5,7 +5,7 @@ import { EVENTS_EXCHANGE, Outbox } from '@app/messaging';
 import { waitFor } from '@app/messaging/testing';
 import { CircuitStateValue, MetricNames as M } from '@app/platform';
 import { http } from '../support/http.js';
-import { type Scrape, scrape } from '../support/metrics.js';
+import { scrape } from '../support/metrics.js';
 import { type ServiceName, TestSystem } from '../support/system.js';
 
 const count = (name: string) => `${name}_count`;
@@ -27,8 +27,8 @@ describe('GET /metrics', () => {
   });
   /** How much `name{labels}` grew in `service` since `before`. */
   const grew = async (
-    before: Record<ServiceName, Scrape>,
-    service: ServiceName,
+    before: Awaited<ReturnType<typeof all>>,
+    service: keyof Awaited<ReturnType<typeof all>>,
     name: string,
     labels: Record<string, string>,
   ) => (await metrics(service)).sum(name, labels) - before[service].sum(name, labels);

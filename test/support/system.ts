@@ -1,23 +1,16 @@
 import type { INestApplication } from '@nestjs/common';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { inventoryService } from '../../apps/inventory/src/inventory-app.module.js';
-import { notificationService } from '../../apps/notification/src/notification-app.module.js';
-import { orderService } from '../../apps/order/src/order-app.module.js';
+import pg from 'pg';
+import { serviceEntry, serviceNames, type ServiceName } from '../../apps/services.js';
 import { AmqpClient, AmqpConnection, resolveMessagingOptions } from '@app/messaging';
 import { EventProbe, RabbitAdmin, withVhost } from '@app/messaging/testing';
-import { createServiceApp, type ServiceConfig, type ServiceDefinition } from '@app/platform';
+import { createServiceApp } from '@app/platform';
 import { createTestDatabase } from './database.js';
 import { testEnv } from './env.js';
 import { testApiKeys } from './http.js';
 import { SmtpSink } from './smtp.js';
 
-export type ServiceName = 'order' | 'inventory' | 'notification';
-
-const definitions: Record<ServiceName, ServiceDefinition<any>> = {
-  order: orderService,
-  inventory: inventoryService,
-  notification: notificationService,
-};
+export type { ServiceName };
 
 /**
  * The whole system for one suite, isolated: its own vhost, its own database, its own SMTP
@@ -41,7 +34,7 @@ export class TestSystem {
   static async start(
     suite: string,
     {
-      services = ['order', 'inventory', 'notification'],
+      services = serviceNames,
       env = {},
       spanExporters = {},
     }: {
@@ -94,7 +87,7 @@ export class TestSystem {
   }
 
   async startService(name: ServiceName, env: Record<string, string> = {}): Promise<void> {
-    const definition = definitions[name] as ServiceDefinition<ServiceConfig>;
+    const { definition } = serviceEntry(name);
     const loaded = definition.loadConfig({ ...this.env, ...env, HTTP_PORT: '0' });
     const spanExporter = this.spanExporters[name];
     const config = spanExporter
@@ -127,6 +120,17 @@ export class TestSystem {
       this.client = { connection, client: new AmqpClient(connection, options) };
     }
     return this.client.client;
+  }
+
+  /** Runs SQL in the suite's database, to check a service's tables (qualify them by schema). */
+  async query<R = Record<string, unknown>>(text: string, values: unknown[] = []): Promise<R[]> {
+    const client = new pg.Client({ connectionString: this.env.DATABASE_URL });
+    await client.connect();
+    try {
+      return (await client.query(text, values)).rows as R[];
+    } finally {
+      await client.end();
+    }
   }
 
   async stop(): Promise<void> {

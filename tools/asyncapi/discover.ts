@@ -6,9 +6,7 @@ import {
 } from '@nestjs/microservices/constants.js';
 import type { EventContract, MessageContract, RpcContract } from '@app/contracts';
 import type { Env, ServiceConfig, ServiceDefinition } from '@app/platform';
-import { inventoryService } from '../../apps/inventory/src/inventory-app.module.js';
-import { notificationService } from '../../apps/notification/src/notification-app.module.js';
-import { orderService } from '../../apps/order/src/order-app.module.js';
+import { serviceEntry, serviceNames } from '../../apps/services.js';
 
 /** What one service speaks on the broker, read from its handlers' decorators. */
 export interface ServiceMessaging {
@@ -25,11 +23,10 @@ const moduleOf =
   (env: Env): DynamicModule =>
     definition.module(definition.loadConfig(env));
 
-const modules: Record<string, (env: Env) => DynamicModule> = {
-  order: moduleOf(orderService),
-  inventory: moduleOf(inventoryService),
-  notification: moduleOf(notificationService),
-};
+/** Every service of apps/services.ts (npm run new:service adds to it). */
+const modules: Record<string, (env: Env) => DynamicModule> = Object.fromEntries(
+  serviceNames.map((name) => [name, moduleOf(serviceEntry(name).definition)]),
+);
 
 /** Enough configuration to build each app's module; nothing connects. */
 const ENV = {
