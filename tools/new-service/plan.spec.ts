@@ -1,0 +1,150 @@
+import { describe, expect, it } from '@jest/globals';
+import * as contractsModule from '@app/contracts';
+import { parse } from 'yaml';
+import { knownContracts, repoFiles } from '../new-service.js';
+import { type Change, type Files, plan } from './plan.js';
+import type { Request } from './spec.js';
+
+const root = new URL('../../', import.meta.url).pathname;
+const known = knownContracts(contractsModule);
+const payment: Request = {
+  name: 'payment',
+  rpc: ['payment.authorize'],
+  event: ['order.confirmed'],
+  http: true,
+  db: true,
+};
+
+/** The real repository with `changes` applied in memory: nothing is written. */
+function withChanges(changes: readonly Change[]): Files {
+  const real = repoFiles(root);
+  const written = new Map(changes.map((c) => [c.path, c.content]));
+  return {
+    read: (path) => written.get(path) ?? real.read(path),
+    list: (dir) => {
+      const inDir = [...written.keys()]
+        .filter((p) => p.startsWith(`${dir}/`))
+        .map((p) => p.slice(dir.length + 1).split('/')[0]!);
+      return [...new Set([...real.list(dir), ...inDir])];
+    },
+  };
+}
+
+async function planned(request: Request, files: Files = repoFiles(root)) {
+  const result = await plan(request, files, known);
+  if (!result.ok) throw new Error(result.problems.join('\n'));
+  return result;
+}
+
+describe('plan', () => {
+  it('creates the app, its contract and tests, and edits the files that list services', async () => {
+    const { changes } = await planned(payment);
+
+    expect(changes.filter((c) => c.previous === undefined).map((c) => c.path)).toEqual(
+      expect.arrayContaining([
+        'apps/payment/src/main.ts',
+        'apps/payment/src/payment.config.ts',
+        'apps/payment/src/payment-app.module.ts',
+        'apps/payment/src/payment.rpc.controller.ts',
+        'apps/payment/src/payment.events.controller.ts',
+        'apps/payment/src/payment.http.controller.ts',
+        'apps/payment/src/migrations/001-initial.ts',
+        'apps/payment/src/payment.config.spec.ts',
+        'libs/contracts/src/payment/payment-authorize.rpc.ts',
+        'libs/contracts/src/payment/index.ts',
+        'test/payment/payment.e2e-spec.ts',
+      ]),
+    );
+    expect(
+      changes
+        .filter((c) => c.previous !== undefined)
+        .map((c) => c.path)
+        .sort(),
+    ).toEqual([
+      '.env.example',
+      'Dockerfile',
+      'README.md',
+      'apps/services.ts',
+      'docker-compose.yml',
+      'libs/contracts/src/index.ts',
+      'libs/contracts/src/registry.ts',
+      'nest-cli.json',
+      'ops/prometheus/prometheus.yml',
+      'package.json',
+    ]);
+  });
+
+  it('adds the service to nest-cli.json, compose, the Dockerfile and the npm scripts', async () => {
+    const { changes } = await planned(payment);
+    const file = (path: string) => changes.find((c) => c.path === path)!.content;
+
+    expect(JSON.parse(file('nest-cli.json')).projects.payment).toMatchObject({
+      type: 'application',
+      entryFile: 'apps/payment/src/main',
+    });
+    expect(JSON.parse(file('package.json')).scripts['start:payment']).toBe(
+      'nest start payment --watch',
+    );
+    const service = parse(file('docker-compose.yml'), { merge: true }).services.payment;
+    expect(service).toMatchObject({ build: { target: 'payment' }, ports: ['3004:3004'] });
+    expect(service.depends_on.rabbitmq).toEqual({ condition: 'service_healthy' });
+    expect(file('Dockerfile')).toMatch(/FROM runtime AS payment\nENV HTTP_PORT=3004\n/);
+    expect(file('README.md')).toMatch(/\| `payment` +\|.*answers `payment.authorize`/);
+    expect(parse(file('ops/prometheus/prometheus.yml')).scrape_configs).toContainEqual({
+      job_name: 'payment',
+      metrics_path: '/metrics',
+      static_configs: [{ targets: ['payment:3004'] }],
+    });
+  });
+
+  it('handles an existing event with its contract, and never edits lines it does not own', async () => {
+    const { changes } = await planned(payment);
+    const events = changes.find((c) => c.path.endsWith('payment.events.controller.ts'))!;
+
+    expect(events.content).toContain('@HandleEvent(OrderConfirmed)');
+    for (const change of changes.filter((c) => c.previous !== undefined)) {
+      const kept = change.previous!.split('\n').filter((line) => !change.content.includes(line));
+      expect({ [change.path]: kept.filter((line) => !/^\|/.test(line)) }).toEqual({
+        [change.path]: [],
+      });
+    }
+  });
+
+  it('refuses to run again on a name it generated, writing nothing', async () => {
+    const { changes } = await planned(payment);
+
+    const again = await plan(payment, withChanges(changes), known);
+
+    expect(again).toEqual({
+      ok: false,
+      problems: [expect.stringContaining('apps/payment exists already: "payment" is taken')],
+    });
+  });
+
+  it('refuses a name some file already lists, even without its app', async () => {
+    const { changes } = await planned(payment);
+    const compose = changes.filter((c) => c.path === 'docker-compose.yml');
+
+    const result = await plan(payment, withChanges(compose), known);
+
+    expect(result).toEqual({
+      ok: false,
+      problems: [
+        '"payment" is already in docker-compose.yml: remove it there first, or pick another name',
+      ],
+    });
+  });
+
+  it('gives a second service the next port and adds its namespace to the registry', async () => {
+    const first = await planned(payment);
+    const second = await planned(
+      { name: 'gift-card', rpc: [], event: ['gift-card.issued'], http: false, db: false },
+      withChanges(first.changes),
+    );
+
+    expect(second.spec.port).toBe(3005);
+    const registry = second.changes.find((c) => c.path === 'libs/contracts/src/registry.ts')!;
+    expect(registry.content).toContain("import * as giftCard from './gift-card/index.js';");
+    expect(registry.content).toContain('...contractsIn(payment),\n  ...contractsIn(giftCard),');
+  });
+});

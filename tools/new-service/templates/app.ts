@@ -1,0 +1,137 @@
+import type { ServiceSpec } from '../spec.js';
+
+/** `apps/<name>/src/…` files that wire the service; the output is formatted by prettier. */
+export function mainFile(s: ServiceSpec): string {
+  return `import 'reflect-metadata';
+import { runService } from '@app/platform';
+import { ${s.camel}Service } from './${s.name}-app.module.js';
+
+await runService(${s.camel}Service);
+`;
+}
+
+export function configFile(s: ServiceSpec): string {
+  return `import { type Env, loadServiceConfig, type ServiceConfig } from '@app/platform';
+import { z } from 'zod';
+
+/**
+ * The variables only this service reads (the common ones are in @app/platform serviceEnv).
+ * Give each a default or document it in .env.example; docker-compose.yml sets the others.
+ */
+export const ${s.camel}Env = z.object({});
+
+export interface ${s.pascal}Config extends ServiceConfig {
+  ${s.camel}: z.infer<typeof ${s.camel}Env>;
+}
+
+export function load${s.pascal}Config(env: Env = process.env): ${s.pascal}Config {
+  const { config, env: own } = loadServiceConfig(
+    '${s.name}',
+    env,
+    { port: ${s.port}, schema: '${s.schema}' },
+    ${s.camel}Env,
+  );
+  return { ...config, ${s.camel}: own };
+}
+`;
+}
+
+export function moduleFile(s: ServiceSpec): string {
+  const controllers = [
+    s.rpcs.length > 0 && [`${s.pascal}RpcController`, `${s.name}.rpc.controller`],
+    s.events.length > 0 && [`${s.pascal}EventsController`, `${s.name}.events.controller`],
+    s.http && [`${s.pascal}HttpController`, `${s.name}.http.controller`],
+  ].filter((c): c is string[] => Boolean(c));
+  const imports = [
+    `import { ${s.camel}Migrations } from './migrations/index.js';`,
+    `import { load${s.pascal}Config, type ${s.pascal}Config } from './${s.name}.config.js';`,
+    ...controllers.map(([cls, file]) => `import { ${cls} } from './${file}.js';`),
+    `import { ${s.pascal}Service } from './${s.name}.service.js';`,
+  ];
+  const defaults = s.db
+    ? `{ migrations: ${s.camel}Migrations, outbox: {} }`
+    : `{ migrations: ${s.camel}Migrations }`;
+  return `import { type DynamicModule, Module } from '@nestjs/common';
+import { type ServiceDefinition, ServiceDefaultsModule } from '@app/platform';
+${imports.join('\n')}
+
+@Module({})
+export class ${s.pascal}AppModule {
+  static forRoot(config: ${s.pascal}Config): DynamicModule {
+    return {
+      module: ${s.pascal}AppModule,
+      imports: [ServiceDefaultsModule.forRoot(config, ${defaults})],
+      controllers: [${controllers.map(([cls]) => cls).join(', ')}],
+      providers: [${s.pascal}Service],
+    };
+  }
+}
+
+/** How main.ts, the e2e tests and tools build this service (listed in apps/services.ts). */
+export const ${s.camel}Service: ServiceDefinition<${s.pascal}Config> = {
+  loadConfig: load${s.pascal}Config,
+  module: (config) => ${s.pascal}AppModule.forRoot(config),
+  // HTTP status of each domain error code (a message handler's error keeps its code).
+  errorStatus: { ${s.db ? `'${s.errorPrefix}.RECORD_NOT_FOUND': 404` : ''} },
+};
+`;
+}
+
+export function tablesFile(s: ServiceSpec): string {
+  return `import type { ColumnType } from 'kysely';
+
+/** What the service recorded: the sample's one table, in schema ${s.schema}. */
+export interface RecordsTable {
+  /** The message that made the record, e.g. ${s.rpcs[0]?.name ?? s.events[0]?.name ?? `${s.name}.something`}. */
+  type: string;
+  /** The request's id (RPC) or the event's message_id. */
+  id: string;
+  data: ColumnType<unknown, string, string>;
+  created_at: ColumnType<Date, never, never>;
+}
+
+export interface ${s.pascal}Tables {
+  records: RecordsTable;
+}
+`;
+}
+
+export function migrationsIndexFile(s: ServiceSpec): string {
+  const initial = s.db ? `import * as initial from './001-initial.js';\n` : '';
+  return `import type { Migration } from 'kysely/migration';
+${initial}
+/** Applied in name order; never edit one that has shipped, add the next. */
+export const ${s.camel}Migrations: Record<string, Migration> = {
+  ${s.db ? `'001-initial': initial,` : ''}
+};
+`;
+}
+
+export function initialMigrationFile(): string {
+  return `import { addOutboxHeaders, createInboxTable, createOutboxTable } from '@app/messaging';
+import { type Kysely, sql } from 'kysely';
+
+export async function up(db: Kysely<any>): Promise<void> {
+  await db.schema
+    .createTable('records')
+    .addColumn('type', 'text', (c) => c.notNull())
+    .addColumn('id', 'text', (c) => c.notNull())
+    .addColumn('data', 'jsonb', (c) => c.notNull())
+    .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql\`now()\`))
+    .addPrimaryKeyConstraint('records_pk', ['type', 'id'])
+    .execute();
+  // Events this service consumes are deduplicated in the inbox; those it publishes leave
+  // through the outbox, in the transaction of the change that caused them.
+  await createInboxTable(db);
+  // The outbox table as @app/messaging needs it today: its first step and every later one.
+  await createOutboxTable(db);
+  await addOutboxHeaders(db);
+}
+
+export async function down(db: Kysely<any>): Promise<void> {
+  await db.schema.dropTable('outbox_messages').execute();
+  await db.schema.dropTable('inbox_messages').execute();
+  await db.schema.dropTable('records').execute();
+}
+`;
+}

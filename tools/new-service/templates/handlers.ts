@@ -1,0 +1,172 @@
+import type { ServiceSpec } from '../spec.js';
+
+const contractImports = (names: readonly string[], types: readonly string[] = []) =>
+  names.length + types.length > 0
+    ? `import { ${[...new Set(names)].join(', ')}${names.length && types.length ? ', ' : ''}${types.map((t) => `type ${t}`).join(', ')} } from '@app/contracts';`
+    : '';
+
+/** The use cases: a sample per RPC, and records (with --db) that events and HTTP read. */
+export function serviceFile(s: ServiceSpec): string {
+  const rpcMethods = s.rpcs.map((r) =>
+    s.db
+      ? `  /** ${r.name} (sample): idempotent by id, a repeat gets the first answer, stored with it. */
+  async ${r.method}(request: RequestOf<typeof ${r.constant}>): Promise<ResponseOf<typeof ${r.constant}>> {
+    const answer: ResponseOf<typeof ${r.constant}> = { id: request.id, status: 'ACCEPTED', acceptedAt: new Date().toISOString() };
+    await this.db
+      .insertInto('records')
+      .values({ type: ${r.constant}.name, id: request.id, data: JSON.stringify(answer) })
+      .onConflict((oc) => oc.columns(['type', 'id']).doNothing())
+      .execute();
+    const stored = await this.db
+      .selectFrom('records')
+      .select('data')
+      .where('type', '=', ${r.constant}.name)
+      .where('id', '=', request.id)
+      .executeTakeFirstOrThrow();
+    return stored.data as ResponseOf<typeof ${r.constant}>;
+  }`
+      : `  /** ${r.name} (sample): accepts every request. */
+  ${r.method}(request: RequestOf<typeof ${r.constant}>): ResponseOf<typeof ${r.constant}> {
+    return { id: request.id, status: 'ACCEPTED', acceptedAt: new Date().toISOString() };
+  }`,
+  );
+  const recordMethods = s.db
+    ? [
+        ...(s.events.length > 0
+          ? [
+              `  /**
+   * Records an event once: the inbox claim and the record commit in one transaction, so a
+   * redelivered event changes nothing. Events this adds with \`this.outbox.add(trx, …)\` are
+   * published once the transaction has committed.
+   */
+  recordEvent(messageId: string, type: string, payload: unknown): Promise<void> {
+    return this.outbox.transaction(async (trx: Transaction<${s.pascal}Tables>) => {
+      if (!(await claimMessage(trx, INBOX, messageId))) return;
+      await trx.insertInto('records').values({ type, id: messageId, data: JSON.stringify(payload) }).execute();
+    });
+  }`,
+            ]
+          : []),
+        `  async listRecords(filter: { type?: string; limit: number }): Promise<${s.pascal}Record[]> {
+    let query = this.db.selectFrom('records').selectAll().orderBy('created_at', 'desc').limit(filter.limit);
+    if (filter.type) query = query.where('type', '=', filter.type);
+    return (await query.execute()).map(toRecord);
+  }`,
+        `  async findRecord(id: string): Promise<${s.pascal}Record> {
+    const row = await this.db.selectFrom('records').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw new RecordNotFoundError(id);
+    return toRecord(row);
+  }`,
+      ]
+    : [];
+  const about =
+    !s.db && s.rpcs.length === 0
+      ? [`  about(): { service: string } {\n    return { service: '${s.name}' };\n  }`]
+      : [];
+  const imports = [
+    `import { ${s.db ? 'Inject, Injectable' : 'Injectable'} } from '@nestjs/common';`,
+    contractImports(s.db ? s.rpcs.map((r) => r.constant) : [], [
+      ...(s.db ? [] : s.rpcs.map((r) => r.constant)),
+      ...(s.rpcs.length ? ['RequestOf', 'ResponseOf'] : []),
+    ]),
+    s.db && s.events.length > 0 ? `import { claimMessage, Outbox } from '@app/messaging';` : '',
+    s.db ? `import { DATABASE } from '@app/platform';` : '',
+    s.db
+      ? `import type { Kysely, Selectable${s.events.length ? ', Transaction' : ''} } from 'kysely';`
+      : '',
+    s.db ? `import type { ${s.pascal}Tables, RecordsTable } from './${s.name}.tables.js';` : '',
+  ];
+  const dbTypes = s.db
+    ? `
+export interface ${s.pascal}Record {
+  id: string;
+  type: string;
+  data: unknown;
+  createdAt: string;
+}
+
+/** A domain error: its stable code is mapped to HTTP 404 in ${s.name}-app.module.ts. */
+export class RecordNotFoundError extends Error {
+  readonly code = '${s.errorPrefix}.RECORD_NOT_FOUND';
+  constructor(id: string) {
+    super(\`No record \${id}\`);
+  }
+}
+${s.events.length > 0 ? `\n/** Inbox consumer name: every consumer of an event deduplicates on its own. */\nconst INBOX = '${s.name}';\n` : ''}`
+    : '';
+  const constructorParams = s.db
+    ? `@Inject(DATABASE) private readonly db: Kysely<${s.pascal}Tables>${s.events.length ? ', private readonly outbox: Outbox' : ''}`
+    : '';
+  const toRecord = s.db
+    ? `
+function toRecord(row: Selectable<RecordsTable>): ${s.pascal}Record {
+  return { id: row.id, type: row.type, data: row.data, createdAt: row.created_at.toISOString() };
+}
+`
+    : '';
+  return `${imports.filter(Boolean).join('\n')}
+${dbTypes}
+@Injectable()
+export class ${s.pascal}Service {
+  ${constructorParams ? `constructor(${constructorParams}) {}\n` : ''}
+${[...rpcMethods, ...recordMethods, ...about].join('\n\n')}
+}
+${toRecord}`;
+}
+
+export function rpcControllerFile(s: ServiceSpec): string {
+  return `import { Controller } from '@nestjs/common';
+${contractImports(
+  s.rpcs.map((r) => r.constant),
+  ['RequestOf'],
+)}
+import { HandleRpc } from '@app/messaging';
+import { ${s.pascal}Service } from './${s.name}.service.js';
+
+/** Message adapter: validation, acks and error replies belong to @app/messaging. */
+@Controller()
+export class ${s.pascal}RpcController {
+  constructor(private readonly ${s.camel}: ${s.pascal}Service) {}
+${s.rpcs
+  .map(
+    (r) => `
+  @HandleRpc(${r.constant})
+  ${r.method}(request: RequestOf<typeof ${r.constant}>) {
+    return this.${s.camel}.${r.method}(request);
+  }`,
+  )
+  .join('\n')}
+}
+`;
+}
+
+export function eventsControllerFile(s: ServiceSpec): string {
+  return `import { Controller } from '@nestjs/common';
+import { Ctx, Payload } from '@nestjs/microservices';
+${contractImports(
+  s.events.map((e) => e.constant),
+  ['PayloadOf'],
+)}
+import { AmqpContext, HandleEvent } from '@app/messaging';
+import { ${s.pascal}Service } from './${s.name}.service.js';
+
+/**
+ * Message adapter. A handler that throws is retried (the service's RETRY_* policy, or its own:
+ * \`@HandleEvent(Contract, { retry: { immediate: 1, delaysMs: [5_000, 60_000] } })\`), then
+ * dead-lettered; one that throws PermanentError is dead-lettered at once.
+ */
+@Controller()
+export class ${s.pascal}EventsController {
+  constructor(private readonly ${s.camel}: ${s.pascal}Service) {}
+${s.events
+  .map(
+    (e) => `
+  @HandleEvent(${e.constant})
+  ${e.handler}(@Payload() event: PayloadOf<typeof ${e.constant}>, @Ctx() ctx: AmqpContext) {
+    return this.${s.camel}.recordEvent(ctx.messageId, ${e.constant}.name, event);
+  }`,
+  )
+  .join('\n')}
+}
+`;
+}
