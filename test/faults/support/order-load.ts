@@ -41,7 +41,8 @@ export class OrderLoad {
     options: OrderLoadOptions = {},
   ) {
     this.options = {
-      max: 80,
+      // A bound, not a target: a case on a busy machine takes longer and places more orders.
+      max: 200,
       concurrency: 2,
       paceMs: 150,
       backoffMs: 1_000,

@@ -130,10 +130,14 @@ export class PrivateBroker {
     );
   }
 
-  /** Stops the node (killing it if it does not stop) and deletes its directory. */
-  async stop(): Promise<void> {
+  /**
+   * Stops the node (killing it if it does not stop; at once with `kill`, when its data is not
+   * needed: a graceful stop takes seconds) and deletes its directory.
+   */
+  async stop({ kill = false } = {}): Promise<void> {
     if (!PrivateBroker.running.delete(this)) return;
-    await this.ctl('stop').catch(() => this.kill());
+    if (kill) this.kill();
+    else await this.ctl('stop').catch(() => this.kill());
     rmSync(this.dir, { recursive: true, force: true });
   }
 
