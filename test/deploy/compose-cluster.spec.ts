@@ -104,12 +104,18 @@ describe('docker-compose.cluster.yml', () => {
     }
   });
 
-  it('shares the broker users of node 1 with the nodes that join it', () => {
-    const user = (name: string) => [
-      env(name).RABBITMQ_DEFAULT_USER,
-      env(name).RABBITMQ_DEFAULT_PASS,
-    ];
-    for (const name of NODES.slice(1)) expect(user(name)).toEqual(user('rabbitmq'));
+  it('gives every node the users, vhost and permissions of node 1, and no default user', () => {
+    const access = (name: string) =>
+      (merged(name).volumes ?? []).filter(
+        (v) =>
+          v.startsWith('./ops/rabbitmq/rabbitmq.conf:') ||
+          v.startsWith('./ops/rabbitmq/definitions.json:'),
+      );
+    expect(access('rabbitmq')).toHaveLength(2);
+    for (const name of NODES) {
+      expect(access(name)).toEqual(access('rabbitmq'));
+      expect(env(name)).not.toHaveProperty('RABBITMQ_DEFAULT_USER');
+    }
   });
 
   it.each(apps)('points $name at every node, with quorum queues', ({ name, load }) => {

@@ -5,7 +5,9 @@ import { existsSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import { type Env, serviceEnv } from '@app/platform';
 import { serviceEntry, serviceNames } from '../../apps/services.js';
+import { passwordMatches } from '../../tools/new-service/broker-user.js';
 import {
+  brokerDefinitions,
   chain,
   compose,
   composeEnv,
@@ -93,6 +95,40 @@ describe('docker-compose.yml', () => {
     expect(config.http.port).toBe(app.port);
     expect(String(config.messaging.urls)).toMatch(/@rabbitmq:/);
     expect(config.database.url).toMatch(/@postgres:/);
+  });
+});
+
+describe('docker-compose.yml: broker access', () => {
+  const rabbitmq = service('rabbitmq');
+  const mounts = new Map((rabbitmq.volumes ?? []).map((v) => [v.split(':')[1], v.split(':')[0]]));
+  const rabbitmqConf = read('ops/rabbitmq/rabbitmq.conf');
+  const setting = (key: string) => new RegExp(`^${key} = (.+)$`, 'm').exec(rabbitmqConf)?.[1];
+
+  it('loads ops/rabbitmq: its config into conf.d, the definitions file where the config says', () => {
+    const confD = [...mounts].filter(([target]) =>
+      /^\/etc\/rabbitmq\/conf\.d\/.+\.conf$/.test(target),
+    );
+    expect(confD.map(([, source]) => source)).toEqual(['./ops/rabbitmq/rabbitmq.conf']);
+    expect(mounts.get(setting('load_definitions') ?? '')).toBe('./ops/rabbitmq/definitions.json');
+  });
+
+  it('has no default user (a definitions file replaces it), so no guest', () => {
+    expect(rabbitmq.environment ?? {}).not.toHaveProperty('RABBITMQ_DEFAULT_USER');
+    expect(rabbitmq.environment ?? {}).not.toHaveProperty('RABBITMQ_DEFAULT_PASS');
+    expect(brokerDefinitions.users.map((u) => u.name)).not.toContain('guest');
+  });
+
+  it.each(apps)('connects $name as its own user, with its password, on the shop vhost', (app) => {
+    const url = new URL(composeEnv(app.name).RABBITMQ_URL ?? '');
+    const user = brokerDefinitions.users.find((u) => u.name === url.username);
+
+    expect(url.username).toBe(app.name);
+    expect(user?.tags).toEqual([]);
+    expect(passwordMatches(user?.password_hash ?? '', decodeURIComponent(url.password))).toBe(true);
+    expect(url.pathname).toBe(`/${brokerDefinitions.vhosts[0]?.name}`);
+    expect(brokerDefinitions.permissions.filter((p) => p.user === app.name)).toEqual([
+      expect.objectContaining({ vhost: brokerDefinitions.vhosts[0]?.name }),
+    ]);
   });
 });
 

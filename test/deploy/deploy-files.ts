@@ -79,3 +79,13 @@ export function envFileEntries(text: string) {
       : [];
   });
 }
+
+/** ops/rabbitmq/definitions.json: the broker users, vhost and permissions compose loads. */
+export interface BrokerDefinitions {
+  users: { name: string; password_hash: string; tags: string[] }[];
+  vhosts: { name: string }[];
+  permissions: { user: string; vhost: string; configure: string; write: string; read: string }[];
+}
+export const brokerDefinitions = JSON.parse(
+  read('ops/rabbitmq/definitions.json'),
+) as BrokerDefinitions;

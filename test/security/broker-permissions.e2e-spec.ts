@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import amqplib from 'amqplib';
 import { withVhost } from '@app/messaging/testing';
+import { brokerDefinitions, composeEnv } from '../deploy/deploy-files.js';
 import { testEnv } from '../support/env.js';
 import { http } from '../support/http.js';
 import { TestSystem } from '../support/system.js';
@@ -12,24 +12,18 @@ import { TestSystem } from '../support/system.js';
  * imported into this suite's vhost under prefixed names: each service runs the order flow with
  * only its own rights, and cannot touch another service's queues.
  */
-interface Definitions {
-  users: { name: string; tags: string[] }[];
-  vhosts: { name: string }[];
-  permissions: { user: string; vhost: string }[];
-}
-
-const PASSWORDS = {
-  order: 'order-secret',
-  inventory: 'inventory-secret',
-  notification: 'notification-secret',
-};
-type Service = keyof typeof PASSWORDS;
+type Service = 'order' | 'inventory' | 'notification';
+/** The password each service connects with in docker-compose.yml. */
+const PASSWORDS = Object.fromEntries(
+  (['order', 'inventory', 'notification'] as const).map((name) => [
+    name,
+    decodeURIComponent(new URL(composeEnv(name).RABBITMQ_URL ?? '').password),
+  ]),
+) as Record<Service, string>;
 
 describe('broker permissions from ops/rabbitmq/definitions.json', () => {
   const prefix = `perm-${randomBytes(3).toString('hex')}`;
-  const definitions = JSON.parse(
-    readFileSync('ops/rabbitmq/definitions.json', 'utf8'),
-  ) as Definitions;
+  const definitions = brokerDefinitions;
   let system: TestSystem;
 
   const userUrl = (service: Service) => {

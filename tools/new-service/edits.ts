@@ -1,4 +1,5 @@
 import { parse } from 'yaml';
+import { devPassword, hashPassword } from './broker-user.js';
 import type { ServiceSpec } from './spec.js';
 
 /** An existing file does not look the way the generator expects: say which and how. */
@@ -60,6 +61,21 @@ export function addStartScript(text: string, s: ServiceSpec): string {
   return result;
 }
 
+/** `<host>:<port>/<vhost>` of the apps' broker URLs (the part every service shares). */
+function brokerAddresses(text: string, file: string): string[] {
+  const url = /^\s*RABBITMQ_URL: (amqp\S+)$/m.exec(text)?.[1];
+  if (!url) fail(file, 'no app with a RABBITMQ_URL to copy the broker address from');
+  return url.split(',').map((one) => one.replace(/^amqps?:\/\/[^@]*@/, ''));
+}
+
+/** The service's broker URL(s): its own user (see addBrokerUser) at the others' addresses. */
+function brokerUrl(text: string, file: string, s: ServiceSpec): string {
+  const scheme = /RABBITMQ_URL: (amqps?):/.exec(text)?.[1] ?? 'amqp';
+  return brokerAddresses(text, file)
+    .map((address) => `${scheme}://${s.name}:${devPassword(s.name)}@${address}`)
+    .join(',');
+}
+
 /** A service under `services:`, like the others: shared app settings, its own build target. */
 export function addComposeService(text: string, s: ServiceSpec): string {
   const file = 'docker-compose.yml';
@@ -78,7 +94,8 @@ export function addComposeService(text: string, s: ServiceSpec): string {
     build: { context: ., target: ${s.name} }
     ports: ['${s.port}:${s.port}']
     environment:
-      <<: *app-env`;
+      <<: *app-env
+      RABBITMQ_URL: ${brokerUrl(text, file, s)}`;
   const result = insertAfterLine(text, next - 1, block);
   const service = (
     parse(result, { merge: true }) as { services: Record<string, { build?: { target?: string } }> }
@@ -186,4 +203,60 @@ export function addScrapeJob(text: string, s: ServiceSpec): string {
   const jobs = (parse(result) as { scrape_configs?: { job_name?: string }[] }).scrape_configs;
   if (jobs?.at(-1)?.job_name !== s.name) fail(file, 'scrape_configs is not the last key');
   return result;
+}
+
+/** The service in docker-compose.cluster.yml: every node, quorum queues, like the others. */
+export function addClusterService(text: string, s: ServiceSpec): string {
+  const file = 'docker-compose.cluster.yml';
+  const lines = text.split('\n');
+  const volumes = lines.indexOf('volumes:');
+  if (lines.indexOf('services:') < 0 || volumes < 0) fail(file, 'no services: then volumes:');
+  if (
+    !/^x-cluster-depends:\s*&cluster-depends\b/m.test(text) ||
+    !/^x-quorum:\s*&quorum\b/m.test(text)
+  )
+    fail(file, 'no x-cluster-depends / x-quorum anchors to build the service from');
+  let end = volumes;
+  while (/^\s*$/.test(lines[end - 1]!)) end--;
+  const block = `  ${s.name}:
+    depends_on: *cluster-depends
+    environment:
+      <<: *quorum
+      RABBITMQ_URL: ${brokerUrl(text, file, s)}`;
+  return insertAfterLine(text, end - 1, block);
+}
+
+interface Definitions {
+  users: object[];
+  vhosts: { name: string }[];
+  permissions: object[];
+}
+
+/**
+ * A broker user for the service in ops/rabbitmq/definitions.json, allowed what the sample
+ * services are: the events exchange, the default exchange (RPC replies) and its own
+ * `<name>.*` queues and exchanges, nothing of another service.
+ */
+export function addBrokerUser(text: string, s: ServiceSpec): string {
+  const file = 'ops/rabbitmq/definitions.json';
+  const definitions = JSON.parse(text) as Definitions;
+  if (!Array.isArray(definitions.users) || !Array.isArray(definitions.permissions))
+    fail(file, 'no users and permissions lists');
+  if (definitions.vhosts?.length !== 1) fail(file, 'not exactly one vhost to give the user');
+  const own = `${s.name}\\..*`; // kebab-case letters: nothing to escape
+  definitions.users.push({
+    name: s.name,
+    password_hash: hashPassword(devPassword(s.name)),
+    hashing_algorithm: 'rabbit_password_hashing_sha256',
+    tags: [],
+    limits: {},
+  });
+  definitions.permissions.push({
+    user: s.name,
+    vhost: definitions.vhosts[0]!.name,
+    configure: `^(events|${own})$`,
+    write: `^(events|amq\\.default|${own})$`,
+    read: `^(events|${own})$`,
+  });
+  return `${JSON.stringify(definitions, null, 2)}\n`;
 }

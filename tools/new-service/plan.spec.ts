@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import * as contractsModule from '@app/contracts';
 import { parse } from 'yaml';
 import { knownContracts, repoFiles } from '../new-service.js';
+import { passwordMatches } from './broker-user.js';
 import { type Change, type Files, plan } from './plan.js';
 import type { Request } from './spec.js';
 
@@ -65,11 +66,13 @@ describe('plan', () => {
       'Dockerfile',
       'README.md',
       'apps/services.ts',
+      'docker-compose.cluster.yml',
       'docker-compose.yml',
       'libs/contracts/src/index.ts',
       'libs/contracts/src/registry.ts',
       'nest-cli.json',
       'ops/prometheus/prometheus.yml',
+      'ops/rabbitmq/definitions.json',
       'package.json',
     ]);
   });
@@ -88,12 +91,39 @@ describe('plan', () => {
     const service = parse(file('docker-compose.yml'), { merge: true }).services.payment;
     expect(service).toMatchObject({ build: { target: 'payment' }, ports: ['3004:3004'] });
     expect(service.depends_on.rabbitmq).toEqual({ condition: 'service_healthy' });
+    expect(service.environment.RABBITMQ_URL).toBe(
+      'amqp://payment:payment-secret@rabbitmq:5672/shop',
+    );
+    const cluster = parse(file('docker-compose.cluster.yml'), { merge: true }).services.payment;
+    expect(cluster.environment).toEqual({
+      RABBITMQ_QUEUE_TYPE: 'quorum',
+      RABBITMQ_URL: ['rabbitmq', 'rabbitmq-2', 'rabbitmq-3']
+        .map((node) => `amqp://payment:payment-secret@${node}:5672/shop`)
+        .join(','),
+    });
     expect(file('Dockerfile')).toMatch(/FROM runtime AS payment\nENV HTTP_PORT=3004\n/);
     expect(file('README.md')).toMatch(/\| `payment` +\|.*answers `payment.authorize`/);
     expect(parse(file('ops/prometheus/prometheus.yml')).scrape_configs).toContainEqual({
       job_name: 'payment',
       metrics_path: '/metrics',
       static_configs: [{ targets: ['payment:3004'] }],
+    });
+  });
+
+  it('gives the service its own broker user, limited to its own queues', async () => {
+    const { changes } = await planned(payment);
+    const definitions = JSON.parse(
+      changes.find((c) => c.path === 'ops/rabbitmq/definitions.json')!.content,
+    ) as { users: { name: string; password_hash: string }[]; permissions: object[] };
+
+    const user = definitions.users.find((u) => u.name === 'payment')!;
+    expect(passwordMatches(user.password_hash, 'payment-secret')).toBe(true);
+    expect(definitions.permissions).toContainEqual({
+      user: 'payment',
+      vhost: 'shop',
+      configure: '^(events|payment\\..*)$',
+      write: '^(events|amq\\.default|payment\\..*)$',
+      read: '^(events|payment\\..*)$',
     });
   });
 

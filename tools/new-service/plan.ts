@@ -1,5 +1,7 @@
 import * as prettier from 'prettier';
 import {
+  addBrokerUser,
+  addClusterService,
   addComposeService,
   addContractsExport,
   addDockerTarget,
@@ -98,6 +100,7 @@ function takenBy(s: ServiceSpec, files: Files): string[] {
     ['Dockerfile', new RegExp(`^FROM \\S+ AS ${s.name}$`, 'm')],
     ['apps/services.ts', new RegExp(`^\\s*'?${s.name}'?: register\\(`, 'm')],
     ['package.json', new RegExp(`"start:${s.name}":`)],
+    ['ops/rabbitmq/definitions.json', new RegExp(`"(name|user)":\\s*"${s.name}"`)],
   ] as const;
   const found = places
     .filter(([file, pattern]) => pattern.test(files.read(file) ?? ''))
@@ -193,10 +196,13 @@ function editedFiles(s: ServiceSpec, files: Files): Change[] {
       ]);
     }
   }
-  // Optional: only where the repository has it.
-  if (files.read('ops/prometheus/prometheus.yml') !== undefined) {
-    edits.push(['ops/prometheus/prometheus.yml', addScrapeJob]);
-  }
+  // Optional: only where the repository has them.
+  const optional: [string, (text: string, spec: ServiceSpec) => string][] = [
+    ['ops/prometheus/prometheus.yml', addScrapeJob],
+    ['ops/rabbitmq/definitions.json', addBrokerUser],
+    ['docker-compose.cluster.yml', addClusterService],
+  ];
+  edits.push(...optional.filter(([path]) => files.read(path) !== undefined));
   return edits.map(([path, edit]) => {
     const previous = files.read(path);
     if (previous === undefined) throw new EditError(`${path} is missing; the generator edits it`);

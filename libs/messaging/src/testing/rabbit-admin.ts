@@ -16,18 +16,21 @@ export interface QueueInfo {
 export class RabbitAdmin {
   private readonly base: string;
   private readonly auth: string;
+  /** The management user, who also gets every right on the vhosts it creates. */
+  readonly username: string;
 
   constructor(
     managementUrl = process.env.RABBITMQ_MANAGEMENT_URL ?? 'http://guest:guest@127.0.0.1:15672',
   ) {
     const url = new URL(managementUrl);
+    this.username = decodeURIComponent(url.username);
     this.auth = `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
     url.username = url.password = '';
     this.base = url.toString().replace(/\/$/, '');
   }
 
   /** A fresh vhost, named `<prefix>-<random>`, on which the management user has all rights. */
-  async createVhost(prefix: string, user = 'guest'): Promise<string> {
+  async createVhost(prefix: string, user = this.username): Promise<string> {
     const vhost = `${prefix}-${randomBytes(4).toString('hex')}`;
     await this.call('PUT', `/api/vhosts/${enc(vhost)}`);
     await this.call('PUT', `/api/permissions/${enc(vhost)}/${enc(user)}`, {
