@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { INestApplication } from '@nestjs/common';
+import { type INestApplication, Logger, type LoggerService } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import amqplib, { type Channel, type ChannelModel } from 'amqplib';
 import { firstValueFrom } from 'rxjs';
@@ -9,6 +9,7 @@ import {
   deadLetterQueue,
   EVENTS_EXCHANGE,
   eventsQueue,
+  MessageContext,
   resolveMessagingOptions,
   RpcError,
   RpcTimeoutError,
@@ -19,6 +20,16 @@ import { testEnv } from '../support/env.js';
 import { ProbeEcho, ProbeRefuse, ProbeSlow, Recorder, startProbeApp } from './transport-app.js';
 
 const PREFETCH = 4;
+
+/** Nest log lines from now until stop(), each with the correlation id in context when logged. */
+function captureLogs() {
+  const previous = (Logger as unknown as { staticInstanceRef?: LoggerService }).staticInstanceRef;
+  const lines: { message: string; correlationId: string | undefined }[] = [];
+  const record = (message: unknown) =>
+    lines.push({ message: String(message), correlationId: MessageContext.correlationId() });
+  Logger.overrideLogger({ log: record, warn: record, error: record });
+  return { lines, stop: () => Logger.overrideLogger(previous ?? ['error']) };
+}
 
 describe('the AMQP transport', () => {
   const admin = new RabbitAdmin(testEnv.managementUrl);
@@ -196,11 +207,21 @@ describe('the AMQP transport', () => {
     it('dead-letters a message that keeps failing, with the error metadata, while others flow', async () => {
       const bad = randomUUID();
       const good = randomUUID();
+      const logged = captureLogs();
       publish({ id: bad, failTimes: 100 }, { correlationId: 'corr-bad' });
       publish({ id: good });
       await waitFor('the good event', () => recorder.handled.find((h) => h.id === good));
 
       const dead = await takeDeadLetter(bad);
+      logged.stop();
+      // Every retry and the dead-letter line are logged in the message's context.
+      const lines = logged.lines.filter((l) => l.message.includes(dead.properties.messageId));
+      expect(lines.map((l) => l.message)).toEqual([
+        expect.stringContaining('retrying in 100 ms'),
+        expect.stringContaining('retrying in 300 ms'),
+        expect.stringContaining('dead-lettered (retries-exhausted)'),
+      ]);
+      expect(lines.map((l) => l.correlationId)).toEqual(['corr-bad', 'corr-bad', 'corr-bad']);
       expect(JSON.parse(dead.content.toString())).toMatchObject({ id: bad });
       expect(dead.properties).toMatchObject({ type: 'probe.happened', correlationId: 'corr-bad' });
       expect(dead.properties.headers).toMatchObject({

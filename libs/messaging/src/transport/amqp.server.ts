@@ -3,6 +3,7 @@ import { type CustomTransportStrategy, Server } from '@nestjs/microservices';
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { type AmqpConnection } from '../connection/amqp-connection.js';
+import { MessageContext } from '../context/message-context.js';
 import { describeError, PermanentError, toRpcErrorBody } from '../errors.js';
 import type { ResolvedMessagingOptions } from '../messaging.options.js';
 import { type DeathReason, FailureHandler } from '../retry/failure-handler.js';
@@ -22,7 +23,7 @@ import {
 import type { RpcReply } from '../wire/rpc-reply.js';
 import { AmqpContext } from './amqp.context.js';
 import { type ConsumeOutcome, MessagingObservers } from '../observability/observers.js';
-import { HandlerInvoker } from './handler-invoker.js';
+import { consumeContext, HandlerInvoker } from './handler-invoker.js';
 import { InFlight } from './in-flight.js';
 
 export const AMQP_TRANSPORT = Symbol('AMQP');
@@ -198,7 +199,10 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
       correlationId: meta.requestId,
       headers: meta.headers,
     });
-    const { outcome, detail } = await scope.run(() => this.processEvent(ch, msg, meta));
+    // In the message's context, so the retry and dead-letter lines carry its correlation id.
+    const { outcome, detail } = await MessageContext.run(consumeContext(meta), () =>
+      scope.run(() => this.processEvent(ch, msg, meta)),
+    );
     scope.end(outcome, detail);
   }
 
@@ -259,7 +263,9 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
       correlationId: meta.requestId,
       headers: meta.headers,
     });
-    const { outcome, detail } = await scope.run(() => this.processRequest(ch, msg, meta));
+    const { outcome, detail } = await MessageContext.run(consumeContext(meta), () =>
+      scope.run(() => this.processRequest(ch, msg, meta)),
+    );
     scope.end(outcome, detail);
   }
 
