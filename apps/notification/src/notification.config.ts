@@ -8,6 +8,8 @@ export interface NotificationConfig extends ServiceConfig {
     from: string;
     /** Receives inventory.stock-low alerts. */
     opsEmail: string;
+    /** SMTP connections kept open and reused; 0 opens one per e-mail. */
+    poolSize: number;
   };
 }
 
@@ -16,6 +18,7 @@ export const notificationEnv = z.object({
   SMTP_URL: z.string().regex(/^smtps?:\/\/\S+$/, 'must be an smtp:// or smtps:// URL'),
   MAIL_FROM: z.email().default('orders@shop.example'),
   OPS_EMAIL: z.email().default('ops@shop.example'),
+  SMTP_POOL_SIZE: z.coerce.number().int().min(0).max(100).default(10),
 });
 
 export function loadNotificationConfig(env: Env = process.env): NotificationConfig {
@@ -27,6 +30,11 @@ export function loadNotificationConfig(env: Env = process.env): NotificationConf
   );
   return {
     ...config,
-    mail: { smtpUrl: own.SMTP_URL, from: own.MAIL_FROM, opsEmail: own.OPS_EMAIL },
+    mail: {
+      smtpUrl: own.SMTP_URL,
+      from: own.MAIL_FROM,
+      opsEmail: own.OPS_EMAIL,
+      poolSize: own.SMTP_POOL_SIZE,
+    },
   };
 }

@@ -13,12 +13,18 @@ export class Mailer implements OnApplicationShutdown {
   constructor(config: ConfigService<NotificationConfig, true>) {
     const mail = config.get('mail', { infer: true });
     this.from = mail.from;
-    // Bounded, so a hung SMTP server turns into a retry instead of a stuck consumer.
-    this.transport = nodemailer.createTransport(mail.smtpUrl, {
+    // The URL goes inside the options: createTransport(url, x) would read x as defaults of
+    // every message, not as transport options, and silently drop the timeouts and the pool.
+    this.transport = nodemailer.createTransport({
+      url: mail.smtpUrl,
+      // Bounded, so a hung SMTP server turns into a retry instead of a stuck consumer.
       connectionTimeout: 10_000,
       greetingTimeout: 10_000,
       socketTimeout: 20_000,
-    } as object);
+      // Reused connections skip the connect, greeting and EHLO of every e-mail. A send that
+      // finds its pooled connection dead fails and is retried like any other failure.
+      ...(mail.poolSize > 0 ? { pool: true as const, maxConnections: mail.poolSize } : {}),
+    });
   }
 
   /** `id` becomes the Message-ID, so a receiving system can spot a resend of the same e-mail. */
