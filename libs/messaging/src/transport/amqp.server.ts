@@ -230,7 +230,6 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
         handler,
         payload,
         new AmqpContext([msg, ch, meta]),
-        meta,
         retry,
       );
     } catch (error) {
@@ -320,12 +319,7 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
     }
     try {
       const payload = this.invoker.validate(handler, meta.type!, decoded.value, meta.version);
-      const data = await this.invoker.invoke(
-        handler,
-        payload,
-        new AmqpContext([msg, ch, meta]),
-        meta,
-      );
+      const data = await this.invoker.invoke(handler, payload, new AmqpContext([msg, ch, meta]));
       return { ok: true, data: data ?? null };
     } catch (error) {
       if (!(error instanceof PermanentError)) {

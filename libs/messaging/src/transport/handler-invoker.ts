@@ -1,7 +1,7 @@
 import type { MessageHandler } from '@nestjs/microservices';
 import { isObservable, lastValueFrom } from 'rxjs';
 import { contractForVersion, inboundSchema, type MessageContract } from '@app/contracts';
-import { MessageContext, type MessageContextData } from '../context/message-context.js';
+import type { MessageContextData } from '../context/message-context.js';
 import { ContractViolationError, PermanentError, toFieldIssues } from '../errors.js';
 import type { RetryOptions } from '../messaging.options.js';
 import type { IncomingMeta } from '../wire/properties.js';
@@ -43,17 +43,14 @@ export class HandlerInvoker {
     throw new ContractViolationError(name, toFieldIssues(result.error));
   }
 
-  invoke(
-    handler: MessageHandler,
-    payload: unknown,
-    ctx: AmqpContext,
-    meta: IncomingMeta,
-  ): Promise<unknown> {
-    // Subscribed inside the context too: with interceptors, Nest runs the handler lazily.
-    return MessageContext.run(consumeContext(meta), async () => {
-      const result: unknown = await handler(payload, ctx);
-      return isObservable(result) ? lastValueFrom(result, { defaultValue: undefined }) : result;
-    });
+  /**
+   * Runs in the caller's context: AmqpServer enters the message's (`consumeContext`) once for
+   * the whole delivery, so the handler, a lazily subscribed Observable and the failure
+   * handling after it all see the message's correlation id.
+   */
+  async invoke(handler: MessageHandler, payload: unknown, ctx: AmqpContext): Promise<unknown> {
+    const result: unknown = await handler(payload, ctx);
+    return isObservable(result) ? lastValueFrom(result, { defaultValue: undefined }) : result;
   }
 
   /** 1 + `retry.immediate` tries, stopping early on a PermanentError; throws the last error. */
@@ -61,12 +58,11 @@ export class HandlerInvoker {
     handler: MessageHandler,
     payload: unknown,
     ctx: AmqpContext,
-    meta: IncomingMeta,
     retry: RetryOptions,
   ): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.invoke(handler, payload, ctx, meta);
+        await this.invoke(handler, payload, ctx);
         return;
       } catch (error) {
         if (error instanceof PermanentError || attempt >= retry.immediate) throw error;
