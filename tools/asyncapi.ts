@@ -3,11 +3,12 @@
  * handlers; `-- --check` exits 1 if the file is stale. test/docs/asyncapi.spec.ts fails when
  * the file and the contracts disagree.
  */
-import { existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { discoverServices } from './asyncapi/discover.js';
+import { isEntryModule } from './entry.js';
 import { buildAsyncApi } from './asyncapi/document.js';
 
 /** From tools/ or, built, dist/tools/: the nearest directory with a package.json. */
@@ -44,12 +45,4 @@ async function main(): Promise<void> {
   process.stdout.write(`wrote ${ASYNCAPI_FILE}\n`);
 }
 
-function isEntryModule(): boolean {
-  try {
-    return realpathSync(process.argv[1] ?? '') === fileURLToPath(import.meta.url);
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryModule()) await main();
+if (isEntryModule(import.meta.url)) await main();

@@ -4,8 +4,7 @@
  * "Dead-letter queue tool". The work is done by DeadLetters in libs/messaging; this file
  * parses arguments and prints.
  */
-import { existsSync, realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
   type DeadLetter,
@@ -15,6 +14,7 @@ import {
   type DeadLetterSummary,
   type Scan,
 } from '@app/messaging';
+import { isEntryModule } from './entry.js';
 
 export interface Io {
   out(text: string): void;
@@ -271,15 +271,7 @@ function processIo(): Io {
   };
 }
 
-function isEntryModule(): boolean {
-  try {
-    return realpathSync(process.argv[1] ?? '') === fileURLToPath(import.meta.url);
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryModule()) {
+if (isEntryModule(import.meta.url)) {
   if (existsSync('.env')) process.loadEnvFile('.env');
   process.exitCode = await main(process.argv.slice(2));
 }

@@ -5,15 +5,15 @@
  * Dockerfile, .env.example, README's service table, apps/services.ts and Prometheus' scrape
  * jobs. Everything is checked before anything is written. docs/extending.md walks through it.
  */
-import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 // Relative, not @app/contracts: `npm run new:service` compiles this file and what it imports
 // with plain tsc (tools/tsconfig.new-service.json), a third of a full build, which would
 // leave an alias unresolved at run time.
 import * as contractsModule from '../libs/contracts/src/index.js';
 import { isContract } from '../libs/contracts/src/index.js';
+import { isEntryModule } from './entry.js';
 import { type Files, plan } from './new-service/plan.js';
 import type { KnownContract, Request } from './new-service/spec.js';
 import { writeChanges } from './new-service/write.js';
@@ -117,15 +117,7 @@ export async function main(argv: readonly string[], root: string, io: Io): Promi
   return 0;
 }
 
-function isEntryModule(): boolean {
-  try {
-    return realpathSync(process.argv[1] ?? '') === fileURLToPath(import.meta.url);
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryModule()) {
+if (isEntryModule(import.meta.url)) {
   process.exitCode = await main(process.argv.slice(2), process.cwd(), {
     out: (text) => console.log(text),
     err: (text) => console.error(text),
