@@ -24,7 +24,7 @@ export class RabbitAdmin {
   ) {
     const url = new URL(managementUrl);
     this.username = decodeURIComponent(url.username);
-    this.auth = `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
+    this.auth = `Basic ${Buffer.from(`${this.username}:${decodeURIComponent(url.password)}`).toString('base64')}`;
     url.username = url.password = '';
     this.base = url.toString().replace(/\/$/, '');
   }
