@@ -105,24 +105,28 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
     const ready: Promise<void>[] = [];
     if (topology.rpc) {
       ready.push(this.openReplyChannel());
+      const queue = rpcQueue(this.options.service);
+      const process = this.processRequest.bind(this);
       ready.push(
         this.consume(
           `${this.options.service}-rpc`,
-          rpcQueue(this.options.service),
+          queue,
           this.options.rpcPrefetch,
           (ch) => declareServiceTopology(ch, topology),
-          (ch, msg) => this.onRequest(ch, msg),
+          (ch, msg) => this.consumeOne('rpc', queue, ch, msg, process),
         ),
       );
     }
     if (eventPatterns.length > 0) {
+      const queue = eventsQueue(this.options.service);
+      const process = this.processEvent.bind(this);
       ready.push(
         this.consume(
           `${this.options.service}-events`,
-          eventsQueue(this.options.service),
+          queue,
           this.options.prefetch,
           (ch) => declareServiceTopology(ch, topology),
-          (ch, msg) => this.onEvent(ch, msg),
+          (ch, msg) => this.consumeOne('event', queue, ch, msg, process),
         ),
       );
     }
@@ -189,19 +193,28 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
     await wrapper.waitForConnect();
   }
 
-  private async onEvent(ch: ConfirmChannel, msg: ConsumeMessage): Promise<void> {
+  /**
+   * One delivery, observed and in the message's context (so whatever it logs, retry and
+   * dead-letter lines included, carries its correlation id), processed by `process`.
+   */
+  private async consumeOne(
+    kind: 'event' | 'rpc',
+    queue: string,
+    ch: ConfirmChannel,
+    msg: ConsumeMessage,
+    process: (ch: ConfirmChannel, msg: ConsumeMessage, meta: IncomingMeta) => Promise<Ended>,
+  ): Promise<void> {
     const meta = readMeta(msg);
     const scope = this.observers.consuming({
-      kind: 'event',
+      kind,
       type: meta.type,
-      queue: eventsQueue(this.options.service),
+      queue,
       messageId: meta.messageId,
       correlationId: meta.requestId,
       headers: meta.headers,
     });
-    // In the message's context, so the retry and dead-letter lines carry its correlation id.
     const { outcome, detail } = await MessageContext.run(consumeContext(meta), () =>
-      scope.run(() => this.processEvent(ch, msg, meta)),
+      scope.run(() => process(ch, msg, meta)),
     );
     scope.end(outcome, detail);
   }
@@ -250,22 +263,6 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
   ): Promise<Ended> {
     const outcome = await failures.deadLetter(ch, msg, meta, reason, error);
     return { outcome, detail: `${reason}: ${describeError(error)}` };
-  }
-
-  private async onRequest(ch: ConfirmChannel, msg: ConsumeMessage): Promise<void> {
-    const meta = readMeta(msg);
-    const scope = this.observers.consuming({
-      kind: 'rpc',
-      type: meta.type,
-      queue: rpcQueue(this.options.service),
-      messageId: meta.messageId,
-      correlationId: meta.requestId,
-      headers: meta.headers,
-    });
-    const { outcome, detail } = await MessageContext.run(consumeContext(meta), () =>
-      scope.run(() => this.processRequest(ch, msg, meta)),
-    );
-    scope.end(outcome, detail);
   }
 
   /** Answers (always: an error reply at worst), then acks; RPCs are never retried here. */
