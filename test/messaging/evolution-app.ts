@@ -1,18 +1,9 @@
 import { Controller, Injectable, type INestApplication } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
 import { Ctx, Payload } from '@nestjs/microservices';
-import { Test } from '@nestjs/testing';
 import { defineEvent, defineRpc, type PayloadOf, type RequestOf } from '@app/contracts';
-import {
-  AmqpContext,
-  AmqpServer,
-  HandleEvent,
-  HandleRpc,
-  MessagingModule,
-  type MessagingModuleOptions,
-} from '@app/messaging';
-import { DomainErrorFilter } from '@app/platform';
+import { AmqpContext, HandleEvent, HandleRpc, type MessagingModuleOptions } from '@app/messaging';
 import { z } from 'zod';
+import { startMessagingTestApp } from './messaging-test-app.js';
 
 /**
  * Two versions of an event and of an RPC, as docs/contracts.md describes a breaking change:
@@ -98,19 +89,13 @@ class PricingV2Controller {
 }
 
 /** A consumer service of the given generation, wired exactly as the apps wire theirs. */
-export async function startPricingApp(
+export function startPricingApp(
   generation: 1 | 2,
   options: MessagingModuleOptions,
 ): Promise<INestApplication> {
-  const moduleRef = await Test.createTestingModule({
-    imports: [MessagingModule.forRoot({ ...options, isGlobal: true })],
-    controllers: [generation === 1 ? PricingV1Controller : PricingV2Controller],
-    providers: [Received],
-  }).compile();
-  const app = moduleRef.createNestApplication({ logger: ['error'] });
-  app.useGlobalFilters(new DomainErrorFilter({}, app.get(HttpAdapterHost).httpAdapter));
-  app.connectMicroservice({ strategy: app.get(AmqpServer) }, { inheritAppConfig: true });
-  await app.startAllMicroservices();
-  await app.init();
-  return app;
+  return startMessagingTestApp(
+    options,
+    [generation === 1 ? PricingV1Controller : PricingV2Controller],
+    [Received],
+  );
 }

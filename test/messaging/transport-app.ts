@@ -1,19 +1,15 @@
 import { Controller, Injectable, type INestApplication } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
 import { Ctx, Payload } from '@nestjs/microservices';
-import { Test } from '@nestjs/testing';
 import { defineEvent, defineRpc, type PayloadOf, type RequestOf } from '@app/contracts';
 import {
   AmqpContext,
-  AmqpServer,
   HandleEvent,
   HandleRpc,
-  MessagingModule,
   PermanentError,
   type MessagingModuleOptions,
 } from '@app/messaging';
-import { DomainErrorFilter } from '@app/platform';
 import { z } from 'zod';
+import { startMessagingTestApp } from './messaging-test-app.js';
 
 /** Contracts of a throw-away `probe` service that exercises every path of the transport. */
 export const ProbeEcho = defineRpc('probe.echo', {
@@ -120,16 +116,6 @@ class ProbeController {
 }
 
 /** The probe service, wired exactly as the apps wire theirs (same module, filter and strategy). */
-export async function startProbeApp(options: MessagingModuleOptions): Promise<INestApplication> {
-  const moduleRef = await Test.createTestingModule({
-    imports: [MessagingModule.forRoot({ ...options, isGlobal: true })],
-    controllers: [ProbeController],
-    providers: [Recorder],
-  }).compile();
-  const app = moduleRef.createNestApplication({ logger: ['error'] });
-  app.useGlobalFilters(new DomainErrorFilter({}, app.get(HttpAdapterHost).httpAdapter));
-  app.connectMicroservice({ strategy: app.get(AmqpServer) }, { inheritAppConfig: true });
-  await app.startAllMicroservices();
-  await app.init();
-  return app;
+export function startProbeApp(options: MessagingModuleOptions): Promise<INestApplication> {
+  return startMessagingTestApp(options, [ProbeController], [Recorder]);
 }
