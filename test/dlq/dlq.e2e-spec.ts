@@ -51,13 +51,10 @@ describe('the dead-letter queue tool', () => {
 
   /** An event as our services publish it; the probe app's handler decides how it fails. */
   const publishEvent = (id: string, body: object, type = 'probe.happened') =>
-    probe.publish(EVENTS_EXCHANGE, 'probe.happened', body, {
+    probe.publishEvent(type, body, {
+      routingKey: 'probe.happened',
       messageId: id,
-      type,
       correlationId: `corr-${id}`,
-      contentType: 'application/json',
-      persistent: true,
-      headers: { 'x-message-version': 1 },
     });
 
   beforeAll(async () => {

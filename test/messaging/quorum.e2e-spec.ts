@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { OrderConfirmed } from '@app/contracts';
-import { EVENTS_EXCHANGE } from '@app/messaging';
 import { http } from '../support/http.js';
 import { TestSystem } from '../support/system.js';
 
@@ -46,22 +45,12 @@ describe('with RABBITMQ_QUEUE_TYPE=quorum', () => {
     // SMTP refuses the first delivery's 3 tries: the retry comes back through the delay queue.
     const orderId = randomUUID();
     system.smtp.refuseNext = 3;
-    await system.probe.publish(
-      EVENTS_EXCHANGE,
-      OrderConfirmed.name,
-      {
-        orderId,
-        customerEmail: 'quorum@example.com',
-        items: [{ sku: 'QUORUM-1', quantity: 1 }],
-        occurredAt: new Date().toISOString(),
-      },
-      {
-        messageId: randomUUID(),
-        type: OrderConfirmed.name,
-        contentType: 'application/json',
-        headers: { 'x-message-version': 1 },
-      },
-    );
+    await system.probe.publishEvent(OrderConfirmed.name, {
+      orderId,
+      customerEmail: 'quorum@example.com',
+      items: [{ sku: 'QUORUM-1', quantity: 1 }],
+      occurredAt: new Date().toISOString(),
+    });
     await system.smtp.waitForMail('quorum@example.com', `Order ${orderId} confirmed`);
     expect(system.smtp.mailsTo('quorum@example.com', orderId)).toHaveLength(1);
   });

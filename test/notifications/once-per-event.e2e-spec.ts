@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { OrderConfirmed } from '@app/contracts';
-import { DeadLetters, deadLetterQueue, EVENTS_EXCHANGE } from '@app/messaging';
+import { DeadLetters, deadLetterQueue } from '@app/messaging';
 import { waitFor } from '@app/messaging/testing';
 import { http } from '../support/http.js';
 import { TestSystem } from '../support/system.js';
@@ -23,13 +23,7 @@ describe('notification', () => {
   });
 
   const publish = (body: unknown, messageId: string, type = OrderConfirmed.name) =>
-    system.probe.publish(EVENTS_EXCHANGE, type, body, {
-      messageId,
-      type,
-      contentType: 'application/json',
-      persistent: true,
-      headers: { 'x-message-version': 1 },
-    });
+    system.probe.publishEvent(type, body, { messageId });
 
   it('sends one e-mail for an event delivered twice', async () => {
     const orderId = randomUUID();

@@ -8,7 +8,7 @@ import {
   OrderConfirmed,
   OrderRejected,
 } from '@app/contracts';
-import { EVENTS_EXCHANGE, eventsQueue, retryQueue } from '@app/messaging';
+import { eventsQueue, retryQueue } from '@app/messaging';
 import { waitFor } from '@app/messaging/testing';
 import { http } from '../support/http.js';
 import { TestSystem } from '../support/system.js';
@@ -48,13 +48,7 @@ describe('events of one order arriving out of order', () => {
   });
 
   const publish = (type: string, body: unknown, messageId = randomUUID()) =>
-    system.probe.publish(EVENTS_EXCHANGE, type, body, {
-      messageId,
-      type,
-      contentType: 'application/json',
-      persistent: true,
-      headers: { 'x-message-version': 1 },
-    });
+    system.probe.publishEvent(type, body, { messageId });
 
   /** Messages ready in a queue, straight from the broker (no statistics delay). */
   const ready = async (queue: string) => (await channel.checkQueue(queue)).messageCount;

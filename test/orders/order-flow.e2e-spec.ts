@@ -9,7 +9,6 @@ import {
   OrderCreated,
   OrderRejected,
 } from '@app/contracts';
-import { EVENTS_EXCHANGE } from '@app/messaging';
 import { waitFor } from '@app/messaging/testing';
 import { http } from '../support/http.js';
 import { TestSystem } from '../support/system.js';
@@ -199,25 +198,11 @@ describe('the order flow', () => {
       occurredAt: new Date().toISOString(),
     };
     const messageId = randomUUID();
-    const properties = {
-      type: OrderCancelled.name,
-      contentType: 'application/json',
-      headers: { 'x-message-version': 1 },
-    };
 
     // A redelivery (same message_id) and a duplicate publish (new message_id).
-    await system.probe.publish(EVENTS_EXCHANGE, OrderCancelled.name, cancelled, {
-      ...properties,
-      messageId,
-    });
-    await system.probe.publish(EVENTS_EXCHANGE, OrderCancelled.name, cancelled, {
-      ...properties,
-      messageId,
-    });
-    await system.probe.publish(EVENTS_EXCHANGE, OrderCancelled.name, cancelled, {
-      ...properties,
-      messageId: randomUUID(),
-    });
+    await system.probe.publishEvent(OrderCancelled.name, cancelled, { messageId });
+    await system.probe.publishEvent(OrderCancelled.name, cancelled, { messageId });
+    await system.probe.publishEvent(OrderCancelled.name, cancelled);
 
     await system.probe.next(InventoryReleased, { where: (e) => e.orderId === order.id });
     await waitFor(

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import amqplib, {
   type ChannelModel,
   type ConfirmChannel,
@@ -101,6 +102,28 @@ export class EventProbe {
         err ? reject(err) : resolve(),
       ),
     );
+  }
+
+  /**
+   * Publishes an event as the wire format (docs/messaging.md) says a producer does: JSON,
+   * persistent, to `events` under its type, with `type`, a fresh `message_id` and
+   * `x-message-version` (1 unless `version` says otherwise); `options` override any of them
+   * (the same `messageId` twice is a redelivery). Waits for the broker's confirm.
+   */
+  async publishEvent(
+    type: string,
+    body: Buffer | unknown,
+    options: Options.Publish & { routingKey?: string; version?: number } = {},
+  ): Promise<void> {
+    const { routingKey = type, version = 1, ...properties } = options;
+    await this.publish(EVENTS_EXCHANGE, routingKey, body, {
+      messageId: randomUUID(),
+      type,
+      contentType: 'application/json',
+      persistent: true,
+      headers: { 'x-message-version': version },
+      ...properties,
+    });
   }
 
   /**
