@@ -3,7 +3,7 @@ import { describe, expect, it } from '@jest/globals';
 import { waitFor } from '@app/messaging/testing';
 import { http } from '../support/http.js';
 import { usePrivateBroker, withFaultSystem } from './support/fault-system.js';
-import { assertNothingLostNothingTwice } from './support/invariants.js';
+import { underLoad } from './support/invariants.js';
 import { SERVICES } from './support/processes.js';
 
 const SKU = 'FAULT-BROKER';
@@ -17,28 +17,20 @@ describe('broker failures under load', () => {
     'loses and duplicates nothing when the broker application stops and starts again, not ready meanwhile',
     () =>
       withFaultSystem(broker(), 'stop-app', {}, async (system) => {
-        await system.setStock(SKU, STOCK);
-        const load = system.startLoad(SKU);
-        await load.waitForConfirmed(8);
+        const outcome = await underLoad(system, { sku: SKU, stock: STOCK }, async () => {
+          await broker().ctl('stop_app'); // takes ~5 s itself
+          await outage(2_000);
+          for (const name of SERVICES) {
+            // Not ready without the broker (503, rabbitmq down), but alive: not to be restarted.
+            await waitFor(`${name} to answer /health/ready with 503, rabbitmq down`, async () => {
+              const ready = await http<Health>('GET', system.url(name, '/health/ready'));
+              return ready.status === 503 && ready.body?.details?.rabbitmq?.status === 'down';
+            });
+            expect(await system.service(name).status('/health/live')).toBe(200);
+          }
+          await broker().ctl('start_app');
 
-        await broker().ctl('stop_app'); // takes ~5 s itself
-        await outage(2_000);
-        for (const name of SERVICES) {
-          // Not ready without the broker (503, rabbitmq down), but alive: not to be restarted.
-          await waitFor(`${name} to answer /health/ready with 503, rabbitmq down`, async () => {
-            const ready = await http<Health>('GET', system.url(name, '/health/ready'));
-            return ready.status === 503 && ready.body?.details?.rabbitmq?.status === 'down';
-          });
-          expect(await system.service(name).status('/health/live')).toBe(200);
-        }
-        await broker().ctl('start_app');
-
-        await system.waitReady(); // every /health/ready back to 200
-        await load.waitForConfirmed(8);
-        await load.stop();
-        const outcome = await assertNothingLostNothingTwice(system, load, {
-          sku: SKU,
-          initialStock: STOCK,
+          await system.waitReady(); // every /health/ready back to 200
         });
         expect(outcome.confirmed).toBeGreaterThanOrEqual(16);
       }),
@@ -49,18 +41,13 @@ describe('broker failures under load', () => {
     'loses and duplicates nothing when the broker closes every connection',
     () =>
       withFaultSystem(broker(), 'close-conns', {}, async (system) => {
-        await system.setStock(SKU, STOCK);
-        const load = system.startLoad(SKU);
-        await load.waitForConfirmed(8);
+        await underLoad(system, { sku: SKU, stock: STOCK }, async (load) => {
+          await broker().ctl('close_all_connections', 'fault');
+          await load.waitForConfirmed(4);
+          await broker().ctl('close_all_connections', 'fault');
 
-        await broker().ctl('close_all_connections', 'fault');
-        await load.waitForConfirmed(4);
-        await broker().ctl('close_all_connections', 'fault');
-
-        await system.waitReady();
-        await load.waitForConfirmed(8);
-        await load.stop();
-        await assertNothingLostNothingTwice(system, load, { sku: SKU, initialStock: STOCK });
+          await system.waitReady();
+        });
       }),
     CASE_TIMEOUT_MS,
   );
@@ -69,35 +56,30 @@ describe('broker failures under load', () => {
     'blocks publishers during a memory alarm without crashing anyone, and resumes after it',
     () =>
       withFaultSystem(broker(), 'mem-alarm', {}, async (system) => {
-        await system.setStock(SKU, STOCK);
-        const load = system.startLoad(SKU);
-        await load.waitForConfirmed(8);
+        await underLoad(system, { sku: SKU, stock: STOCK }, async () => {
+          await broker().ctl('set_vm_memory_high_watermark', '0');
+          try {
+            // Publishers learn of the alarm when they next publish: the load keeps them at it.
+            await waitFor(
+              'order to report the broker blocking its publishes',
+              async () => (await brokerHealth(system.url('order', '/health/ready'))) === 'degraded',
+              { timeoutMs: 10_000 },
+            );
+            await outage(3_000);
+            for (const name of ['order', 'inventory', 'notification'] as const) {
+              expect(await system.service(name).status('/health/live')).toBe(200);
+              expect(system.service(name).running).toBe(true);
+            }
+          } finally {
+            await broker().ctl('set_vm_memory_high_watermark', '0.4');
+          }
 
-        await broker().ctl('set_vm_memory_high_watermark', '0');
-        try {
-          // Publishers learn of the alarm when they next publish: the load keeps them at it.
           await waitFor(
-            'order to report the broker blocking its publishes',
-            async () => (await brokerHealth(system.url('order', '/health/ready'))) === 'degraded',
+            'order to see publishing unblocked',
+            async () => (await brokerHealth(system.url('order', '/health/ready'))) === 'up',
             { timeoutMs: 10_000 },
           );
-          await outage(3_000);
-          for (const name of ['order', 'inventory', 'notification'] as const) {
-            expect(await system.service(name).status('/health/live')).toBe(200);
-            expect(system.service(name).running).toBe(true);
-          }
-        } finally {
-          await broker().ctl('set_vm_memory_high_watermark', '0.4');
-        }
-
-        await waitFor(
-          'order to see publishing unblocked',
-          async () => (await brokerHealth(system.url('order', '/health/ready'))) === 'up',
-          { timeoutMs: 10_000 },
-        );
-        await load.waitForConfirmed(8);
-        await load.stop();
-        await assertNothingLostNothingTwice(system, load, { sku: SKU, initialStock: STOCK });
+        });
       }),
     CASE_TIMEOUT_MS,
   );

@@ -2,7 +2,7 @@ import { setTimeout as outage } from 'node:timers/promises';
 import { describe, expect, it } from '@jest/globals';
 import { waitFor } from '@app/messaging/testing';
 import { type FaultSystem, usePrivateBroker, withFaultSystem } from './support/fault-system.js';
-import { assertNothingLostNothingTwice } from './support/invariants.js';
+import { underLoad } from './support/invariants.js';
 
 const SKU = 'FAULT-DB';
 const STOCK = 10_000;
@@ -35,26 +35,21 @@ describe('PostgreSQL out of reach of the consumers, under load', () => {
     () =>
       withFaultSystem(broker(), 'pg-stall', consumersBehindProxy, async (system) => {
         const db = system.databaseProxy!;
-        await system.setStock(SKU, STOCK);
-        const load = system.startLoad(SKU);
-        await load.waitForConfirmed(8);
+        await underLoad(system, { sku: SKU, stock: STOCK }, async () => {
+          db.stall();
+          try {
+            await waitFor('consumers to hold messages they cannot commit', async () => {
+              return (await unfinished(system)) >= 3;
+            });
+            await outage(3_000);
+            expect(await system.service('notification').status('/health/live')).toBe(200);
+            expect(await system.service('notification').status('/health/ready')).toBe(503);
+          } finally {
+            db.resume();
+          }
 
-        db.stall();
-        try {
-          await waitFor('consumers to hold messages they cannot commit', async () => {
-            return (await unfinished(system)) >= 3;
-          });
-          await outage(3_000);
-          expect(await system.service('notification').status('/health/live')).toBe(200);
-          expect(await system.service('notification').status('/health/ready')).toBe(503);
-        } finally {
-          db.resume();
-        }
-
-        await system.waitReady();
-        await load.waitForConfirmed(8);
-        await load.stop();
-        await assertNothingLostNothingTwice(system, load, { sku: SKU, initialStock: STOCK });
+          await system.waitReady();
+        });
       }),
     CASE_TIMEOUT_MS,
   );
@@ -71,32 +66,28 @@ describe('PostgreSQL out of reach of the consumers, under load', () => {
     () =>
       withFaultSystem(broker(), 'pg-down', consumersBehindProxy, async (system) => {
         const db = system.databaseProxy!;
-        await system.setStock(SKU, STOCK);
-        const load = system.startLoad(SKU);
-        await load.waitForConfirmed(8);
-        await system.holdSmtp(3);
+        await underLoad(system, { sku: SKU, stock: STOCK }, async () => {
+          await system.holdSmtp(3);
 
-        db.refuse(true);
-        db.cut();
-        try {
-          await waitFor('consumers to fail and park messages for a retry', async () => {
-            return (await unfinished(system)) >= 3;
-          });
-          system.smtp.release(false);
-          await outage(3_000);
-          for (const name of ['inventory', 'notification'] as const) {
-            expect(system.service(name).running).toBe(true);
-            expect(await system.service(name).status('/health/live')).toBe(200);
+          db.refuse(true);
+          db.cut();
+          try {
+            await waitFor('consumers to fail and park messages for a retry', async () => {
+              return (await unfinished(system)) >= 3;
+            });
+            system.smtp.release(false);
+            await outage(3_000);
+            for (const name of ['inventory', 'notification'] as const) {
+              expect(system.service(name).running).toBe(true);
+              expect(await system.service(name).status('/health/live')).toBe(200);
+            }
+          } finally {
+            db.refuse(false);
+            system.smtp.release(false);
           }
-        } finally {
-          db.refuse(false);
-          system.smtp.release(false);
-        }
 
-        await system.waitReady();
-        await load.waitForConfirmed(8);
-        await load.stop();
-        await assertNothingLostNothingTwice(system, load, { sku: SKU, initialStock: STOCK });
+          await system.waitReady();
+        });
       }),
     CASE_TIMEOUT_MS,
   );

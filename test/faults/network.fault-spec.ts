@@ -2,7 +2,7 @@ import { setTimeout as outage } from 'node:timers/promises';
 import { describe, expect, it } from '@jest/globals';
 import { waitFor } from '@app/messaging/testing';
 import { usePrivateBroker, withFaultSystem } from './support/fault-system.js';
-import { assertNothingLostNothingTwice } from './support/invariants.js';
+import { underLoad } from './support/invariants.js';
 
 const SKU = 'FAULT-NET';
 const STOCK = 10_000;
@@ -17,19 +17,10 @@ describe('network failures between the services and the broker, under load', () 
     () =>
       withFaultSystem(broker(), 'stall', { brokerProxy: true }, async (system) => {
         const proxy = system.brokerProxy!;
-        await system.setStock(SKU, STOCK);
-        const load = system.startLoad(SKU);
-        await load.waitForConfirmed(8);
-
-        proxy.stall();
-        await outage(5_000); // below 2 heartbeats (10 s): the connections survive, frozen
-        proxy.resume();
-
-        await load.waitForConfirmed(8);
-        await load.stop();
-        const outcome = await assertNothingLostNothingTwice(system, load, {
-          sku: SKU,
-          initialStock: STOCK,
+        const outcome = await underLoad(system, { sku: SKU, stock: STOCK }, async () => {
+          proxy.stall();
+          await outage(5_000); // below 2 heartbeats (10 s): the connections survive, frozen
+          proxy.resume();
         });
         expect(outcome.confirmed).toBeGreaterThanOrEqual(16);
       }),
@@ -41,25 +32,20 @@ describe('network failures between the services and the broker, under load', () 
     () =>
       withFaultSystem(broker(), 'cut', { brokerProxy: true }, async (system) => {
         const proxy = system.brokerProxy!;
-        await system.setStock(SKU, STOCK);
-        const load = system.startLoad(SKU);
-        await load.waitForConfirmed(8);
+        await underLoad(system, { sku: SKU, stock: STOCK }, async (load) => {
+          proxy.cut();
+          await load.waitForConfirmed(4);
+          // Cut again, and keep the port shut for a moment: reconnects must keep trying.
+          proxy.refuse(true);
+          proxy.cut();
+          await outage(2_000);
+          proxy.refuse(false);
 
-        proxy.cut();
-        await load.waitForConfirmed(4);
-        // Cut again, and keep the port shut for a moment: reconnects must keep trying.
-        proxy.refuse(true);
-        proxy.cut();
-        await outage(2_000);
-        proxy.refuse(false);
-
-        await waitFor('the services to reconnect', () => proxy.connections >= 3, {
-          timeoutMs: 15_000,
+          await waitFor('the services to reconnect', () => proxy.connections >= 3, {
+            timeoutMs: 15_000,
+          });
+          await system.waitReady();
         });
-        await system.waitReady();
-        await load.waitForConfirmed(8);
-        await load.stop();
-        await assertNothingLostNothingTwice(system, load, { sku: SKU, initialStock: STOCK });
       }),
     CASE_TIMEOUT_MS,
   );

@@ -3,7 +3,7 @@ import { describe, expect, it } from '@jest/globals';
 import { eventsQueue, rpcQueue } from '@app/messaging';
 import { waitFor } from '@app/messaging/testing';
 import { type FaultSystem, usePrivateBroker, withFaultSystem } from './support/fault-system.js';
-import { assertNothingLostNothingTwice } from './support/invariants.js';
+import { underLoad } from './support/invariants.js';
 
 const SKU = 'FAULT-PROC';
 const STOCK = 10_000;
@@ -24,22 +24,17 @@ describe('service processes dying or stopping with work in flight', () => {
     () =>
       withFaultSystem(broker(), 'kill-notify', {}, async (system) => {
         const notification = system.service('notification');
-        await system.setStock(SKU, STOCK);
-        const load = system.startLoad(SKU);
-        await load.waitForConfirmed(4);
-        await sendsInFlight(system, 3);
+        await underLoad(system, { sku: SKU, stock: STOCK, confirmed: 4 }, async (load) => {
+          await sendsInFlight(system, 3);
 
-        await notification.kill();
-        await waitFor('the SMTP server to see the killed sends disconnect', () => {
-          return system.smtp.holdingConnected === 0;
+          await notification.kill();
+          await waitFor('the SMTP server to see the killed sends disconnect', () => {
+            return system.smtp.holdingConnected === 0;
+          });
+          system.smtp.release();
+          await load.waitForConfirmed(4); // orders go on while nobody sends e-mails
+          await notification.start();
         });
-        system.smtp.release();
-        await load.waitForConfirmed(4); // orders go on while nobody sends e-mails
-        await notification.start();
-
-        await load.waitForConfirmed(4);
-        await load.stop();
-        await assertNothingLostNothingTwice(system, load, { sku: SKU, initialStock: STOCK });
       }),
     CASE_TIMEOUT_MS,
   );
@@ -54,23 +49,21 @@ describe('service processes dying or stopping with work in flight', () => {
         async (system) => {
           const inventory = system.service('inventory');
           const db = system.databaseProxy!;
-          await system.setStock(SKU, STOCK);
-          const load = system.startLoad(SKU, { concurrency: 4 });
-          await load.waitForConfirmed(8);
-
-          // Freeze inventory's database so that reservations hang mid-transaction, then kill it.
-          db.stall();
-          await waitFor('reservations to hang mid-transaction', async () => {
-            const depths = await broker().queueDepths(system.vhost);
-            return (depths[rpcQueue('inventory')]?.unacked ?? 0) >= 2;
-          });
-          await inventory.kill();
-          db.resume(); // what the dead process had sent (maybe a COMMIT) reaches PostgreSQL now
-          await inventory.start();
-
-          await load.waitForConfirmed(8);
-          await load.stop();
-          await assertNothingLostNothingTwice(system, load, { sku: SKU, initialStock: STOCK });
+          await underLoad(
+            system,
+            { sku: SKU, stock: STOCK, load: { concurrency: 4 } },
+            async () => {
+              // Freeze inventory's database so that reservations hang mid-transaction, then kill it.
+              db.stall();
+              await waitFor('reservations to hang mid-transaction', async () => {
+                const depths = await broker().queueDepths(system.vhost);
+                return (depths[rpcQueue('inventory')]?.unacked ?? 0) >= 2;
+              });
+              await inventory.kill();
+              db.resume(); // what the dead process had sent (maybe a COMMIT) reaches PostgreSQL now
+              await inventory.start();
+            },
+          );
         },
       ),
     CASE_TIMEOUT_MS,
@@ -81,27 +74,22 @@ describe('service processes dying or stopping with work in flight', () => {
     () =>
       withFaultSystem(broker(), 'sigterm', {}, async (system) => {
         const notification = system.service('notification');
-        await system.setStock(SKU, STOCK);
-        const load = system.startLoad(SKU);
-        await load.waitForConfirmed(4);
-        await sendsInFlight(system, 3);
-        const held = system.smtp.holding;
-        const sentBefore = system.smtp.mails.length;
+        await underLoad(system, { sku: SKU, stock: STOCK, confirmed: 4 }, async (load) => {
+          await sendsInFlight(system, 3);
+          const held = system.smtp.holding;
+          const sentBefore = system.smtp.mails.length;
 
-        const exitCode = notification.stop();
-        await outage(1_000); // the handlers are still waiting on SMTP: the process must too
-        expect(notification.running).toBe(true);
-        system.smtp.release();
+          const exitCode = notification.stop();
+          await outage(1_000); // the handlers are still waiting on SMTP: the process must too
+          expect(notification.running).toBe(true);
+          system.smtp.release();
 
-        expect(await exitCode).toBe(0);
-        // What it held was finished by the old instance, not abandoned.
-        expect(system.smtp.mails.length).toBeGreaterThanOrEqual(sentBefore + held);
-        await load.waitForConfirmed(4);
-        await notification.start();
-
-        await load.waitForConfirmed(4);
-        await load.stop();
-        await assertNothingLostNothingTwice(system, load, { sku: SKU, initialStock: STOCK });
+          expect(await exitCode).toBe(0);
+          // What it held was finished by the old instance, not abandoned.
+          expect(system.smtp.mails.length).toBeGreaterThanOrEqual(sentBefore + held);
+          await load.waitForConfirmed(4);
+          await notification.start();
+        });
       }),
     CASE_TIMEOUT_MS,
   );

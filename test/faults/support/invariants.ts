@@ -1,7 +1,7 @@
 import { expect } from '@jest/globals';
 import { waitFor } from '@app/messaging/testing';
 import type { FaultSystem } from './fault-system.js';
-import type { OrderLoad } from './order-load.js';
+import type { OrderLoad, OrderLoadOptions } from './order-load.js';
 
 export interface InvariantOptions {
   sku: string;
@@ -34,6 +34,34 @@ const MAILS: Record<string, readonly string[]> = {
   REJECTED: ['could not be accepted'],
   CANCELLED: ['confirmed', 'cancelled'],
 };
+
+export interface UnderLoadOptions {
+  sku: string;
+  /** Units of `sku` in stock when the load starts. */
+  stock: number;
+  /** Orders confirmed before the fault, and again after it, before the load stops. */
+  confirmed?: number;
+  load?: OrderLoadOptions;
+}
+
+/**
+ * The frame of a fault case: `stock` units of `sku`, a steady order load, `fault` once
+ * `confirmed` orders went through, `confirmed` more once it returns (the system works again),
+ * then the load stops and the invariants are checked.
+ */
+export async function underLoad(
+  system: FaultSystem,
+  { sku, stock, confirmed = 8, load: loadOptions }: UnderLoadOptions,
+  fault: (load: OrderLoad) => Promise<void>,
+): Promise<Outcome> {
+  await system.setStock(sku, stock);
+  const load = system.startLoad(sku, loadOptions);
+  await load.waitForConfirmed(confirmed);
+  await fault(load);
+  await load.waitForConfirmed(confirmed);
+  await load.stop();
+  return assertNothingLostNothingTwice(system, load, { sku, initialStock: stock });
+}
 
 /**
  * Nothing lost, nothing done twice, nothing stuck, once the system has settled after a fault.
