@@ -1,18 +1,9 @@
 // One config, two projects: fast unit specs beside the code, and e2e suites in test/
 // that talk to the real RabbitMQ and PostgreSQL. Run through `node --experimental-vm-modules`
 // because Nest 12 is ESM (see ../shared/TOOLCHAIN.md).
-const swc = [
-  '@swc/jest',
-  {
-    jsc: {
-      target: 'es2023',
-      parser: { syntax: 'typescript', decorators: true },
-      transform: { legacyDecorator: true, decoratorMetadata: true },
-    },
-    module: { type: 'es6' },
-    sourceMaps: 'inline',
-  },
-];
+import { swcOptions } from './test/support/swc-options.mjs';
+
+const swc = ['@swc/jest', swcOptions];
 
 const shared = {
   extensionsToTreatAsEsm: ['.ts'],
