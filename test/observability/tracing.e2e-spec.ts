@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { OrderConfirmed } from '@app/contracts';
 import { waitFor } from '@app/messaging/testing';
@@ -49,13 +49,7 @@ describe('tracing across the services', () => {
   const parentOf = (s: ReadableSpan) => s.parentSpanContext?.spanId;
   const serviceOf = (s: ReadableSpan) => s.resource.attributes['service.name'];
 
-  async function stock(available: number): Promise<string> {
-    const sku = `SKU-${randomUUID().slice(0, 8).toUpperCase()}`;
-    expect(
-      (await http('PUT', system.url('inventory', `/stock/${sku}`), { available })).status,
-    ).toBe(200);
-    return sku;
-  }
+  const stock = (available: number) => system.stockNewSku(available);
 
   const placeOrder = (sku: string, quantity: number, traceparent: string) =>
     http(

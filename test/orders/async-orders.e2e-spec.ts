@@ -19,13 +19,7 @@ describe('POST /orders with Prefer: respond-async', () => {
 
   afterAll(() => system?.stop());
 
-  async function stock(available: number): Promise<string> {
-    const sku = `ASYNC-${randomUUID().slice(0, 8).toUpperCase()}`;
-    expect(
-      (await http('PUT', system.url('inventory', `/stock/${sku}`), { available })).status,
-    ).toBe(200);
-    return sku;
-  }
+  const stock = (available: number) => system.stockNewSku(available, 'ASYNC');
 
   const placeAsync = (sku: string, headers: Record<string, string> = {}) =>
     http(

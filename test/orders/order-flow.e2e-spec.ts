@@ -23,12 +23,7 @@ describe('the order flow', () => {
   afterAll(() => system?.stop());
 
   /** Each test stocks its own SKUs, so tests never share state. */
-  async function stock(available: number): Promise<string> {
-    const sku = `SKU-${randomUUID().slice(0, 8).toUpperCase()}`;
-    const res = await http('PUT', system.url('inventory', `/stock/${sku}`), { available });
-    expect(res.status).toBe(200);
-    return sku;
-  }
+  const stock = (available: number) => system.stockNewSku(available);
 
   const available = async (sku: string) =>
     (await http('GET', system.url('inventory', `/stock/${sku}`))).body.available;

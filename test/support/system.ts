@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import pg from 'pg';
@@ -7,7 +8,7 @@ import { EventProbe, RabbitAdmin, withVhost } from '@app/messaging/testing';
 import { createServiceApp } from '@app/platform';
 import { createTestDatabase } from './database.js';
 import { testEnv } from './env.js';
-import { testApiKeys } from './http.js';
+import { http, testApiKeys } from './http.js';
 import { SmtpSink } from './smtp.js';
 
 export type { ServiceName };
@@ -120,6 +121,16 @@ export class TestSystem {
       this.client = { connection, client: new AmqpClient(connection, options) };
     }
     return this.client.client;
+  }
+
+  /** A fresh SKU (`<prefix>-XXXXXXXX`) with `available` units: tests never share stock. */
+  async stockNewSku(available: number, prefix = 'SKU'): Promise<string> {
+    const sku = `${prefix}-${randomUUID().slice(0, 8).toUpperCase()}`;
+    const res = await http('PUT', this.url('inventory', `/stock/${sku}`), { available });
+    if (res.status !== 200) {
+      throw new Error(`PUT /stock/${sku} answered ${res.status}: ${JSON.stringify(res.body)}`);
+    }
+    return sku;
   }
 
   /** Runs SQL in the suite's database, to check a service's tables (qualify them by schema). */
