@@ -3,10 +3,8 @@
 // their target path, everything else replaced (https://docs.docker.com/compose/how-tos/multiple-compose-files/merge/).
 import { describe, expect, it } from '@jest/globals';
 import { parse } from 'yaml';
-import { loadInventoryConfig } from '../../apps/inventory/src/inventory.config.js';
-import { loadNotificationConfig } from '../../apps/notification/src/notification.config.js';
-import { loadOrderConfig } from '../../apps/order/src/order.config.js';
-import { compose, imageEnv, read, type Service } from './deploy-files.js';
+import { serviceEntry, serviceNames } from '../../apps/services.js';
+import { compose, imageEnv, read, resolveEnvironment, type Service } from './deploy-files.js';
 
 type ClusterService = Service & { hostname?: string; entrypoint?: string[] };
 
@@ -15,11 +13,8 @@ const override = parse(read('docker-compose.cluster.yml'), { merge: true }) as {
   volumes?: Record<string, unknown>;
 };
 const NODES = ['rabbitmq', 'rabbitmq-2', 'rabbitmq-3'];
-const apps = [
-  { name: 'order', load: loadOrderConfig },
-  { name: 'inventory', load: loadInventoryConfig },
-  { name: 'notification', load: loadNotificationConfig },
-];
+/** Every registered service (apps/services.ts), as in compose.spec.ts. */
+const apps = serviceNames.map((name) => ({ name, load: serviceEntry(name).definition.loadConfig }));
 
 function merged(name: string): ClusterService {
   const base = (compose.services[name] ?? {}) as ClusterService;
@@ -36,16 +31,7 @@ function merged(name: string): ClusterService {
     volumes,
   };
 }
-const env = (name: string) =>
-  Object.fromEntries(
-    Object.entries(merged(name).environment ?? {}).map(([k, v]) => [
-      k,
-      String(v ?? '').replace(
-        /\$\{\w+(?::?-([^}]*))?\}/g,
-        (_, fallback?: string) => fallback ?? '',
-      ),
-    ]),
-  );
+const env = (name: string) => resolveEnvironment(merged(name).environment);
 const clusterConf = read('ops/rabbitmq/cluster.conf');
 
 describe('docker-compose.cluster.yml', () => {

@@ -24,9 +24,9 @@ export const compose = parse(read('docker-compose.yml'), { merge: true }) as {
 export const service = (name: string): Service => compose.services[name] ?? {};
 
 /** Compose fills `${VAR:-default}` from the shell; a clean machine gets the default. */
-export function composeEnv(name: string): Env {
+export function resolveEnvironment(environment: Service['environment'] = {}): Env {
   return Object.fromEntries(
-    Object.entries(service(name).environment ?? {}).map(([key, value]) => [
+    Object.entries(environment).map(([key, value]) => [
       key,
       String(value ?? '').replace(
         /\$\{\w+(?::?-([^}]*))?\}/g,
@@ -35,6 +35,9 @@ export function composeEnv(name: string): Env {
     ]),
   );
 }
+
+/** A service's environment in docker-compose.yml, as a clean machine gets it. */
+export const composeEnv = (name: string): Env => resolveEnvironment(service(name).environment);
 
 /** `[ip:][host:]container[/proto]` → `host:container`, with an empty host if none is bound. */
 export const published = (name: string) =>
