@@ -5,6 +5,7 @@ export * from './messaging.options.js';
 export { MessagingModule } from './messaging.module.js';
 export { MESSAGING_OPTIONS } from './messaging.module-definition.js';
 export { AmqpConnection, redact } from './connection/amqp-connection.js';
+export { amqplibSocket, coalesceWrites } from './connection/coalesce-writes.js';
 export { MessageContext, type MessageContextData } from './context/message-context.js';
 export { AmqpServer, AMQP_TRANSPORT } from './transport/amqp.server.js';
 export { AmqpClient, type CallOptions, type EventMessage } from './transport/amqp.client.js';

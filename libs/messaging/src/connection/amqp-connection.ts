@@ -5,6 +5,7 @@ import amqp, {
   type CreateChannelOpts,
 } from 'amqp-connection-manager';
 import { Defaults } from '../constants.js';
+import { amqplibSocket, coalesceWrites } from './coalesce-writes.js';
 import { MESSAGING_OPTIONS } from '../messaging.module-definition.js';
 import type { ResolvedMessagingOptions } from '../messaging.options.js';
 
@@ -31,9 +32,15 @@ export class AmqpConnection implements OnApplicationShutdown {
         ...(options.tls?.ca ? { ca: options.tls.ca } : {}),
       },
     });
-    this.manager.on('connect', ({ url }) =>
-      this.logger.log(`Connected to RabbitMQ at ${redact(String(url))}`),
-    );
+    this.manager.on('connect', ({ connection, url }) => {
+      const socket = amqplibSocket(connection);
+      if (socket) coalesceWrites(socket);
+      else
+        this.logger.warn(
+          'amqplib socket not found: writes are not coalesced (slower, still correct)',
+        );
+      this.logger.log(`Connected to RabbitMQ at ${redact(String(url))}`);
+    });
     this.manager.on('disconnect', ({ err }) =>
       this.logger.warn(`RabbitMQ connection lost: ${err?.message ?? 'closed'}`),
     );
