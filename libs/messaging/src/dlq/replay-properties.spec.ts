@@ -31,8 +31,6 @@ async function deadLettered(): Promise<MessageProperties> {
       cb();
       return true;
     },
-    ack: () => undefined,
-    nack: () => undefined,
   } as unknown as ConfirmChannel;
   const delivery: ConsumeMessage = {
     content: Buffer.from('{}'),
@@ -48,7 +46,12 @@ async function deadLettered(): Promise<MessageProperties> {
   await new FailureHandler('notification', 'notification.events', {
     immediate: 0,
     delaysMs: [],
-  }).handlerFailed(channel, delivery, readMeta(delivery), new Error('smtp down'));
+  }).handlerFailed(
+    { channel, ack: () => undefined, requeue: () => undefined },
+    delivery,
+    readMeta(delivery),
+    new Error('smtp down'),
+  );
   const { persistent, ...rest } = copy!;
   return { ...properties, ...rest, deliveryMode: persistent ? 2 : 1 } as MessageProperties;
 }

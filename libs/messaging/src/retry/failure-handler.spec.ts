@@ -19,14 +19,15 @@ interface Publish {
 type Confirm = (err: Error | null) => void;
 
 /**
- * A ConfirmChannel at the seam FailureHandler uses: `publish` records the copy and answers
- * through the confirm callback (an ack, a nack, or held until the test releases it).
+ * A consumer's channel at the seam FailureHandler uses: `publish` records the copy and answers
+ * through the confirm callback (an ack, a nack, or held until the test releases it); `ack`
+ * and `requeue` record how the original was settled.
  */
 function fakeChannel(mode: 'ack' | 'nack' | 'hold' = 'ack') {
   const published: Publish[] = [];
   const held: Confirm[] = [];
   const ack = jest.fn<(msg: ConsumeMessage) => void>();
-  const nack = jest.fn<(msg: ConsumeMessage, allUpTo?: boolean, requeue?: boolean) => void>();
+  const requeue = jest.fn<(msg: ConsumeMessage) => void>();
   const channel = {
     publish(
       exchange: string,
@@ -40,10 +41,8 @@ function fakeChannel(mode: 'ack' | 'nack' | 'hold' = 'ack') {
       else cb(mode === 'ack' ? null : new Error('nack'));
       return true;
     },
-    ack,
-    nack,
   };
-  return { channel: channel as unknown as ConfirmChannel, published, held, ack, nack };
+  return { channel: channel as unknown as ConfirmChannel, published, held, ack, requeue };
 }
 
 function delivery(
@@ -112,7 +111,7 @@ describe('FailureHandler', () => {
       const msg = delivery({ type: undefined }); // routed by name on the events exchange
       expect(readMeta(msg).type).toBe('order.confirmed');
 
-      await handler().handlerFailed(ch.channel, msg, readMeta(msg), new Error('smtp down'));
+      await handler().handlerFailed(ch, msg, readMeta(msg), new Error('smtp down'));
 
       expect(readMeta(redelivered(ch.published[0]!)).type).toBe('order.confirmed');
     });
@@ -120,7 +119,7 @@ describe('FailureHandler', () => {
     it('moves a first failure to the first retry tier through the default exchange', async () => {
       const msg = delivery();
 
-      await handler().handlerFailed(ch.channel, msg, readMeta(msg), new Error('smtp down'));
+      await handler().handlerFailed(ch, msg, readMeta(msg), new Error('smtp down'));
 
       expect(ch.published).toHaveLength(1);
       const [copy] = ch.published;
@@ -132,7 +131,7 @@ describe('FailureHandler', () => {
     it('counts the attempt and records the error and where the message came from', async () => {
       const msg = delivery();
 
-      await handler().handlerFailed(ch.channel, msg, readMeta(msg), new Error('smtp down'));
+      await handler().handlerFailed(ch, msg, readMeta(msg), new Error('smtp down'));
 
       expect(ch.published[0].options.headers).toEqual({
         'x-message-version': 1,
@@ -148,7 +147,7 @@ describe('FailureHandler', () => {
     it('keeps the message’s identity on the retry copy and makes it persistent', async () => {
       const msg = delivery();
 
-      await handler().handlerFailed(ch.channel, msg, readMeta(msg), new Error('smtp down'));
+      await handler().handlerFailed(ch, msg, readMeta(msg), new Error('smtp down'));
 
       expect(ch.published[0].options).toMatchObject({
         messageId: 'msg-1',
@@ -164,7 +163,7 @@ describe('FailureHandler', () => {
     it('drops user_id, which the broker would check against the republishing user', async () => {
       const msg = delivery();
 
-      await handler().handlerFailed(ch.channel, msg, readMeta(msg), new Error('smtp down'));
+      await handler().handlerFailed(ch, msg, readMeta(msg), new Error('smtp down'));
 
       expect(ch.published[0].options.userId).toBeUndefined();
     });
@@ -173,7 +172,7 @@ describe('FailureHandler', () => {
       const held = fakeChannel('hold');
       const msg = delivery();
 
-      const moving = handler().handlerFailed(held.channel, msg, readMeta(msg), new Error('x'));
+      const moving = handler().handlerFailed(held, msg, readMeta(msg), new Error('x'));
       await Promise.resolve();
       expect(held.published).toHaveLength(1);
       expect(held.ack).not.toHaveBeenCalled();
@@ -183,7 +182,7 @@ describe('FailureHandler', () => {
 
       expect(held.ack).toHaveBeenCalledTimes(1);
       expect(held.ack).toHaveBeenCalledWith(msg);
-      expect(held.nack).not.toHaveBeenCalled();
+      expect(held.requeue).not.toHaveBeenCalled();
     });
 
     it('sends each further failure to the next tier, then to the dead-letter queue', async () => {
@@ -193,7 +192,7 @@ describe('FailureHandler', () => {
 
       for (let round = 0; round < DELAYS.length + 1; round++) {
         const step = fakeChannel();
-        await failures.handlerFailed(step.channel, msg, readMeta(msg), new Error(`fail ${round}`));
+        await failures.handlerFailed(step, msg, readMeta(msg), new Error(`fail ${round}`));
         route.push(step.published[0].routingKey);
         msg = redelivered(step.published[0]);
       }
@@ -208,11 +207,11 @@ describe('FailureHandler', () => {
 
     it('keeps the original queue and routing key across retry hops', async () => {
       const first = delivery();
-      await handler().handlerFailed(ch.channel, first, readMeta(first), new Error('a'));
+      await handler().handlerFailed(ch, first, readMeta(first), new Error('a'));
       const second = redelivered(ch.published[0]);
       const next = fakeChannel();
 
-      await handler().handlerFailed(next.channel, second, readMeta(second), new Error('b'));
+      await handler().handlerFailed(next, second, readMeta(second), new Error('b'));
 
       expect(next.published[0].routingKey).toBe('notification.events.retry.10s');
       expect(next.published[0].options.headers).toMatchObject({
@@ -236,7 +235,7 @@ describe('FailureHandler', () => {
       });
       const before = Date.now();
 
-      await handler().handlerFailed(ch.channel, msg, readMeta(msg), new Error('still down'));
+      await handler().handlerFailed(ch, msg, readMeta(msg), new Error('still down'));
 
       const [copy] = ch.published;
       expect(copy.exchange).toBe('');
@@ -259,7 +258,7 @@ describe('FailureHandler', () => {
       const msg = delivery();
       const noTiers = new FailureHandler(SERVICE, WORK_QUEUE, { immediate: 0, delaysMs: [] });
 
-      await noTiers.handlerFailed(ch.channel, msg, readMeta(msg), new Error('x'));
+      await noTiers.handlerFailed(ch, msg, readMeta(msg), new Error('x'));
 
       expect(ch.published[0].routingKey).toBe('notification.dlq');
       expect(ch.published[0].options.headers).toMatchObject({
@@ -271,7 +270,7 @@ describe('FailureHandler', () => {
     it('keeps long error messages to a bounded size', async () => {
       const msg = delivery();
 
-      await handler().handlerFailed(ch.channel, msg, readMeta(msg), new Error('e'.repeat(5_000)));
+      await handler().handlerFailed(ch, msg, readMeta(msg), new Error('e'.repeat(5_000)));
 
       const text = String(ch.published[0].options.headers?.['x-error-message']);
       expect(text.length).toBeLessThanOrEqual(1_001);
@@ -281,7 +280,7 @@ describe('FailureHandler', () => {
     it('records errors that are not Error instances', async () => {
       const msg = delivery();
 
-      await handler().handlerFailed(ch.channel, msg, readMeta(msg), 'timeout talking to smtp');
+      await handler().handlerFailed(ch, msg, readMeta(msg), 'timeout talking to smtp');
 
       expect(ch.published[0].options.headers?.['x-error-message']).toBe('timeout talking to smtp');
     });
@@ -292,12 +291,7 @@ describe('FailureHandler', () => {
       const ch = fakeChannel();
       const msg = delivery();
 
-      await handler().handlerFailed(
-        ch.channel,
-        msg,
-        readMeta(msg),
-        new PermanentError('no such customer'),
-      );
+      await handler().handlerFailed(ch, msg, readMeta(msg), new PermanentError('no such customer'));
 
       expect(ch.published).toHaveLength(1);
       expect(ch.published[0].routingKey).toBe('notification.dlq');
@@ -320,7 +314,7 @@ describe('FailureHandler', () => {
         { path: 'orderId', message: 'Invalid UUID' },
       ]);
 
-      await handler().handlerFailed(ch.channel, msg, readMeta(msg), error);
+      await handler().handlerFailed(ch, msg, readMeta(msg), error);
 
       expect(ch.published[0].routingKey).toBe('notification.dlq');
       expect(ch.published[0].options.headers?.['x-death-reason']).toBe('rejected');
@@ -332,7 +326,7 @@ describe('FailureHandler', () => {
       const ch = fakeChannel();
       const msg = delivery({ contentEncoding: 'utf-8' });
 
-      await handler().deadLetter(ch.channel, msg, readMeta(msg), 'malformed', 'body is not JSON');
+      await handler().deadLetter(ch, msg, readMeta(msg), 'malformed', 'body is not JSON');
 
       const [copy] = ch.published;
       expect(copy.content.equals(msg.content)).toBe(true);
@@ -356,7 +350,7 @@ describe('FailureHandler', () => {
       const ch = fakeChannel();
       const msg = delivery();
 
-      await handler().deadLetter(ch.channel, msg, readMeta(msg), 'invalid', new Error('bad'));
+      await handler().deadLetter(ch, msg, readMeta(msg), 'invalid', new Error('bad'));
 
       expect(ch.published[0].options.headers?.['x-attempts']).toBe(0);
     });
@@ -367,33 +361,33 @@ describe('FailureHandler', () => {
       const ch = fakeChannel('nack');
       const msg = delivery();
 
-      await handler().handlerFailed(ch.channel, msg, readMeta(msg), new Error('smtp down'));
+      await handler().handlerFailed(ch, msg, readMeta(msg), new Error('smtp down'));
 
       expect(ch.ack).not.toHaveBeenCalled();
-      expect(ch.nack).toHaveBeenCalledTimes(1);
-      expect(ch.nack).toHaveBeenCalledWith(msg, false, true);
+      expect(ch.requeue).toHaveBeenCalledTimes(1);
+      expect(ch.requeue).toHaveBeenCalledWith(msg);
     });
 
     it('also requeues a message bound for the dead-letter queue', async () => {
       const ch = fakeChannel('nack');
       const msg = delivery();
 
-      await handler().deadLetter(ch.channel, msg, readMeta(msg), 'rejected', new Error('x'));
+      await handler().deadLetter(ch, msg, readMeta(msg), 'rejected', new Error('x'));
 
       expect(ch.ack).not.toHaveBeenCalled();
-      expect(ch.nack).toHaveBeenCalledWith(msg, false, true);
+      expect(ch.requeue).toHaveBeenCalledWith(msg);
     });
 
     it('does not throw when the channel is already closed', async () => {
       const ch = fakeChannel('nack');
-      ch.nack.mockImplementation(() => {
+      ch.requeue.mockImplementation(() => {
         throw new Error('Channel closed');
       });
       const msg = delivery();
 
-      await expect(
-        handler().handlerFailed(ch.channel, msg, readMeta(msg), new Error('x')),
-      ).resolves.toBe('abandoned');
+      await expect(handler().handlerFailed(ch, msg, readMeta(msg), new Error('x'))).resolves.toBe(
+        'abandoned',
+      );
       expect(ch.ack).not.toHaveBeenCalled();
     });
   });

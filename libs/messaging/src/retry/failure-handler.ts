@@ -1,15 +1,19 @@
 import { Logger } from '@nestjs/common';
-import type { ConfirmChannel, ConsumeMessage, MessageProperties, Options } from 'amqplib';
+import type { ConsumeMessage, MessageProperties, Options } from 'amqplib';
 import { Headers } from '../constants.js';
 import { describeError, PermanentError } from '../errors.js';
 import type { RetryOptions } from '../messaging.options.js';
 import { deadLetterQueue, retryQueue } from '../topology/names.js';
 import { publishConfirmed } from '../wire/confirm.js';
+import type { ConsumerChannel } from '../transport/consumer-channel.js';
 import type { IncomingMeta } from '../wire/properties.js';
 
 /** Why a message left its work queue; the `x-death-reason` header of a dead letter. */
 export type DeathReason =
   'malformed' | 'unknown-type' | 'invalid' | 'rejected' | 'retries-exhausted' | 'no-reply-to';
+
+/** The channel a delivery came on, and how it is settled there (acks are batched). */
+export type DeliveryChannel = Pick<ConsumerChannel, 'channel' | 'ack' | 'requeue'>;
 
 /** Where a failed delivery went; `abandoned`: not moved, left for the broker to redeliver. */
 export type MoveOutcome = 'retried' | 'dead-lettered' | 'abandoned';
@@ -32,7 +36,7 @@ export class FailureHandler {
    * `retry` is the handler's own policy when it overrides the service's.
    */
   async handlerFailed(
-    ch: ConfirmChannel,
+    ch: DeliveryChannel,
     msg: ConsumeMessage,
     meta: IncomingMeta,
     error: unknown,
@@ -59,7 +63,7 @@ export class FailureHandler {
   }
 
   async deadLetter(
-    ch: ConfirmChannel,
+    ch: DeliveryChannel,
     msg: ConsumeMessage,
     meta: IncomingMeta,
     reason: DeathReason,
@@ -81,7 +85,7 @@ export class FailureHandler {
   }
 
   private async move(
-    ch: ConfirmChannel,
+    ch: DeliveryChannel,
     msg: ConsumeMessage,
     meta: IncomingMeta,
     queue: string,
@@ -89,7 +93,7 @@ export class FailureHandler {
   ): Promise<boolean> {
     try {
       await publishConfirmed(
-        ch,
+        ch.channel,
         '',
         queue,
         msg.content,
@@ -100,7 +104,7 @@ export class FailureHandler {
     } catch (error) {
       // Not moved: leave it to the broker. A closed channel redelivers it; a nack'ed copy is requeued.
       this.logger.error(`could not move message to ${queue}: ${describeError(error)}`);
-      safely(() => ch.nack(msg, false, true));
+      safely(() => ch.requeue(msg));
       return false;
     }
   }

@@ -24,6 +24,7 @@ import type { RpcReply } from '../wire/rpc-reply.js';
 import { AmqpContext } from './amqp.context.js';
 import { type ConsumeOutcome, MessagingObservers } from '../observability/observers.js';
 import { consumeContext, HandlerInvoker } from './handler-invoker.js';
+import { ConsumerChannel } from './consumer-channel.js';
 import { InFlight } from './in-flight.js';
 
 export const AMQP_TRANSPORT = Symbol('AMQP');
@@ -40,7 +41,7 @@ const ACKED: Ended = { outcome: 'acked' };
 const REPLIED: Ended = { outcome: 'replied' };
 
 interface ActiveConsumer {
-  channel: ConfirmChannel;
+  consumer: ConsumerChannel;
   consumerTag: string;
 }
 
@@ -164,7 +165,7 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
     queue: string,
     prefetch: number,
     declare: (ch: ConfirmChannel) => Promise<void>,
-    onMessage: (ch: ConfirmChannel, msg: ConsumeMessage) => Promise<void>,
+    onMessage: (ch: ConsumerChannel, msg: ConsumeMessage) => Promise<void>,
   ): Promise<void> {
     const wrapper = this.connection.createChannel({
       name,
@@ -174,18 +175,20 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
         if (this.closing) return;
         await declare(ch);
         await ch.prefetch(prefetch);
+        const consumer = new ConsumerChannel(ch);
         const { consumerTag } = await ch.consume(queue, (msg) => {
           if (msg === null) {
             this.logger.error(`Consumer of ${queue} was cancelled by the broker`);
             return;
           }
+          consumer.delivered(msg);
           this.inFlight.track(
-            onMessage(ch, msg).catch((err) =>
+            onMessage(consumer, msg).catch((err) =>
               this.logger.error(`Unexpected failure consuming ${queue}: ${describeError(err)}`),
             ),
           );
         });
-        this.consumers.set(name, { channel: ch, consumerTag });
+        this.consumers.set(name, { consumer, consumerTag });
       },
     });
     wrapper.on('error', (err: Error) => this.logger.error(`Channel ${name}: ${err.message}`));
@@ -200,9 +203,9 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
   private async consumeOne(
     kind: 'event' | 'rpc',
     queue: string,
-    ch: ConfirmChannel,
+    ch: ConsumerChannel,
     msg: ConsumeMessage,
-    process: (ch: ConfirmChannel, msg: ConsumeMessage, meta: IncomingMeta) => Promise<Ended>,
+    process: (ch: ConsumerChannel, msg: ConsumeMessage, meta: IncomingMeta) => Promise<Ended>,
   ): Promise<void> {
     const meta = readMeta(msg);
     const scope = this.observers.consuming({
@@ -221,7 +224,7 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
 
   /** Validates and runs the handler; acks on success, else moves the message on. */
   private async processEvent(
-    ch: ConfirmChannel,
+    ch: ConsumerChannel,
     msg: ConsumeMessage,
     meta: IncomingMeta,
   ): Promise<Ended> {
@@ -242,19 +245,19 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
       await this.invoker.invokeWithImmediateRetries(
         handler,
         payload,
-        new AmqpContext([msg, ch, meta]),
+        new AmqpContext([msg, ch.channel, meta]),
         retry,
       );
     } catch (error) {
       const outcome = await this.failures.handlerFailed(ch, msg, meta, error, retry);
       return { outcome, detail: describeError(error) };
     }
-    safeAck(ch, msg);
+    ch.ack(msg);
     return ACKED;
   }
 
   private async deadLetter(
-    ch: ConfirmChannel,
+    ch: ConsumerChannel,
     msg: ConsumeMessage,
     meta: IncomingMeta,
     reason: DeathReason,
@@ -267,7 +270,7 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
 
   /** Answers (always: an error reply at worst), then acks; RPCs are never retried here. */
   private async processRequest(
-    ch: ConfirmChannel,
+    ch: ConsumerChannel,
     msg: ConsumeMessage,
     meta: IncomingMeta,
   ): Promise<Ended> {
@@ -287,7 +290,7 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
     try {
       // Replies go out on a channel without confirms (the caller's timeout covers a lost one);
       // the consuming channel stays in confirm mode for the rare dead-letter move.
-      (this.replyChannel ?? ch).publish('', meta.replyTo, encodeJson(reply), properties);
+      (this.replyChannel ?? ch.channel).publish('', meta.replyTo, encodeJson(reply), properties);
       this.observers.published(info, true);
     } catch (error) {
       this.observers.published(info, false);
@@ -296,12 +299,12 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
       );
     }
     // The caller owns the timeout and decides what to do about a failure.
-    safeAck(ch, msg);
+    ch.ack(msg);
     return reply.ok ? REPLIED : { outcome: 'replied', detail: reply.error.code };
   }
 
   private async answer(
-    ch: ConfirmChannel,
+    ch: ConsumerChannel,
     msg: ConsumeMessage,
     meta: IncomingMeta,
   ): Promise<RpcReply> {
@@ -316,7 +319,11 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
     }
     try {
       const payload = this.invoker.validate(handler, meta.type!, decoded.value, meta.version);
-      const data = await this.invoker.invoke(handler, payload, new AmqpContext([msg, ch, meta]));
+      const data = await this.invoker.invoke(
+        handler,
+        payload,
+        new AmqpContext([msg, ch.channel, meta]),
+      );
       return { ok: true, data: data ?? null };
     } catch (error) {
       if (!(error instanceof PermanentError)) {
@@ -330,8 +337,8 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
   async close(): Promise<void> {
     this.closing = true;
     await Promise.all(
-      [...this.consumers.values()].map(({ channel, consumerTag }) =>
-        channel.cancel(consumerTag).catch(() => undefined),
+      [...this.consumers.values()].map(({ consumer, consumerTag }) =>
+        consumer.channel.cancel(consumerTag).catch(() => undefined),
       ),
     );
     const drained = await this.inFlight.drain(this.options.shutdownTimeoutMs);
@@ -340,6 +347,7 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
         `${this.inFlight.size} handler(s) still running after ${this.options.shutdownTimeoutMs} ms; their messages will be redelivered`,
       );
     }
+    for (const { consumer } of this.consumers.values()) consumer.flush();
     await Promise.all(this.wrappers.map((w) => w.close().catch(() => undefined)));
   }
 
@@ -354,12 +362,4 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
 
 function fail(code: string, message: string): RpcReply {
   return { ok: false, error: { code, message } };
-}
-
-function safeAck(ch: ConfirmChannel, msg: ConsumeMessage): void {
-  try {
-    ch.ack(msg);
-  } catch {
-    // The channel closed under us; the broker redelivers the message on reconnect.
-  }
 }
