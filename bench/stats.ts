@@ -94,8 +94,24 @@ export function summarise(reps: readonly Measurement[]): Summary {
   };
 }
 
-/** A variant's figure over raw's: > 1 means more throughput, or more latency. */
-export function ratio(value: Figure | undefined, raw: Figure | undefined): number | undefined {
-  if (!value || !raw || raw.median === 0) return undefined;
-  return value.median / raw.median;
+/**
+ * A variant's figure over raw's, paired by repetition: the median of `value[i] / raw[i]`.
+ * Repetition i of every variant ran in the same round, one right after the other, so each
+ * quotient cancels what the machine was doing then (other load, CPU speed), which a ratio
+ * of two medians taken from different moments does not. Undefined unless both have the
+ * same repetitions.
+ */
+export function pairedRatio(
+  values: readonly (number | undefined)[],
+  raw: readonly (number | undefined)[],
+): number | undefined {
+  if (values.length === 0 || values.length !== raw.length) return undefined;
+  const quotients: number[] = [];
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    const r = raw[i];
+    if (v === undefined || r === undefined || r === 0) return undefined;
+    quotients.push(v / r);
+  }
+  return median(quotients);
 }

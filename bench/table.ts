@@ -1,5 +1,5 @@
 import type { Workload } from './args.js';
-import { type Figure, type Measurement, ratio, type Summary } from './stats.js';
+import { type Figure, type Measurement, pairedRatio, type Summary } from './stats.js';
 
 /** One line of the report: a workload run through one variant, all repetitions kept. */
 export interface ResultRow {
@@ -30,22 +30,25 @@ const HEADER = [
 
 /**
  * A markdown table: each figure is the median of the repetitions with its spread (min–max)
- * in brackets; each ratio is this variant's median over raw amqplib's in the same workload.
+ * in brackets; each ratio is to raw amqplib in the same workload, the median of the
+ * per-repetition ratios (`pairedRatio`).
  */
 export function formatTable(rows: readonly ResultRow[]): string {
   const lines = [HEADER, HEADER.map(() => '---')];
   for (const row of rows) {
-    const raw = rows.find((r) => r.workload === row.workload && r.variant === BASELINE)?.summary;
+    const raw = rows.find((r) => r.workload === row.workload && r.variant === BASELINE);
     const s = row.summary;
+    const toRaw = (pick: (m: Measurement) => number | undefined) =>
+      formatRatio(raw && pairedRatio(row.reps.map(pick), raw.reps.map(pick)));
     lines.push([
       row.workload,
       row.variant,
       formatFigure(s.throughput, formatCount),
-      formatRatio(raw && ratio(s.throughput, raw.throughput)),
+      toRaw((m) => m.throughput),
       formatFigure(s.p50, formatMs),
-      formatRatio(raw && ratio(s.p50, raw.p50)),
+      toRaw((m) => m.p50),
       formatFigure(s.p99, formatMs),
-      formatRatio(raw && ratio(s.p99, raw.p99)),
+      toRaw((m) => m.p99),
       formatNotes(row),
     ]);
   }
