@@ -2,11 +2,11 @@ import { describe, expect, it } from '@jest/globals';
 import { FULL_SCALE, parseBenchArgs, QUICK_SCALE, UsageError, WORKLOADS } from './args.js';
 
 describe('parseBenchArgs', () => {
-  it('defaults to the full run: 3 repetitions, 300-byte bodies, every workload', () => {
+  it('defaults to the full run: 5 repetitions, 300-byte bodies, every workload', () => {
     const config = parseBenchArgs([]);
     expect(config).toMatchObject({
       quick: false,
-      reps: 3,
+      reps: 5,
       size: 300,
       workloads: WORKLOADS,
       outDir: 'bench/results',

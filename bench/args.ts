@@ -65,7 +65,7 @@ export const QUICK_SCALE: Scale = {
 export const USAGE = `Usage: npm run bench -- [options]
 
   --quick          tiny workloads, 1 repetition: checks the bench runs (CI), measures nothing
-  --reps N         repetitions of each measurement (default 3; 1 with --quick)
+  --reps N         repetitions of each measurement (default 5; 1 with --quick)
   --size BYTES     JSON body size of every message (default 300)
   --only LIST      comma-separated subset of: ${WORKLOADS.join(', ')}
   --out DIR        where the results JSON goes (default bench/results)
@@ -97,7 +97,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchConfig | 'help' {
   const quick = values.quick ?? false;
   return {
     quick,
-    reps: values.reps === undefined ? (quick ? 1 : 3) : integer('--reps', values.reps, 1, 100),
+    reps: values.reps === undefined ? (quick ? 1 : 5) : integer('--reps', values.reps, 1, 100),
     size: integer('--size', values.size ?? '300', 32, 1_000_000),
     // Our layer's defaults (Defaults.prefetch / rpcPrefetch), given to every variant alike.
     prefetch: 32,

@@ -11,12 +11,22 @@ export interface OutgoingMeta {
   headers?: Record<string, unknown>;
 }
 
+/** What differs between events, RPC requests and replies. */
+export interface PublishExtras {
+  persistent?: boolean;
+  replyTo?: string;
+  expiration?: string;
+  mandatory?: boolean;
+}
+
 export function publishProperties(
   meta: OutgoingMeta,
   appId: string,
-  extra?: Options.Publish,
+  extra: PublishExtras = {},
 ): Options.Publish {
-  const properties: Options.Publish = {
+  // One literal with every key, in one order: amqplib reads each option of every publish,
+  // and a single object shape keeps those reads monomorphic (undefined means "not set").
+  return {
     contentType: JSON_CONTENT_TYPE,
     messageId: meta.messageId ?? randomUUID(),
     type: meta.type,
@@ -27,8 +37,11 @@ export function publishProperties(
     headers: meta.headers
       ? { ...meta.headers, [Headers.version]: meta.version }
       : versionHeaders(meta.version),
+    persistent: extra.persistent,
+    replyTo: extra.replyTo,
+    expiration: extra.expiration,
+    mandatory: extra.mandatory,
   };
-  return extra ? Object.assign(properties, extra) : properties;
 }
 
 const sharedVersionHeaders = new Map<number, Record<string, unknown>>();
