@@ -267,6 +267,23 @@ describe('RpcCaller', () => {
     expect(call.outcome).toEqual({ status: 'rejected', error });
   });
 
+  it('times out each call at its own deadline, a shorter one made later first', async () => {
+    const ch = new FakeChannel();
+    await broker.connect(ch);
+    const long = reserve(TIMEOUT_MS);
+    const short = reserve(1_000);
+
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(short.outcome).toEqual({ status: 'rejected', error: expect.any(RpcTimeoutError) });
+    expect((short.outcome as { error: Error }).error.message).toContain('within 1000 ms');
+    expect(long.outcome).toEqual({ status: 'pending' });
+
+    await jest.advanceTimersByTimeAsync(TIMEOUT_MS - 1_000 - 1);
+    expect(long.outcome).toEqual({ status: 'pending' });
+    await jest.advanceTimersByTimeAsync(1);
+    expect(long.outcome).toEqual({ status: 'rejected', error: expect.any(RpcTimeoutError) });
+  });
+
   it('does not send a call that timed out while waiting for the channel', async () => {
     const expired = reserve(1_000);
     const alive = reserve(TIMEOUT_MS);

@@ -8,6 +8,7 @@ import { RpcError, RpcTimeoutError, RpcUnavailableError } from '../errors.js';
 import { rpcQueue, serviceOfRpc } from '../topology/names.js';
 import { decodeJson, encodeJson, publishProperties } from '../wire/properties.js';
 import { isRpcReply } from '../wire/rpc-reply.js';
+import { DeadlineTimer } from './deadline-timer.js';
 
 interface Call {
   /** The correlation_id (and message_id) of the request. */
@@ -19,10 +20,10 @@ interface Call {
   body: Buffer;
   /** Extra headers: the request id, trace context. */
   headers: Record<string, unknown> | undefined;
+  timeoutMs: number;
   deadline: number;
   resolve: (data: unknown) => void;
   reject: (error: Error) => void;
-  timer: NodeJS.Timeout;
 }
 
 /**
@@ -35,6 +36,7 @@ interface Call {
 export class RpcCaller {
   private readonly logger = new Logger(RpcCaller.name);
   private readonly calls = new Map<string, Call>();
+  private readonly timeouts = new DeadlineTimer((now) => this.expire(now));
   private readonly wrapper: ChannelWrapper;
   private channel: Channel | undefined;
   private waiting: Call[] = [];
@@ -78,15 +80,13 @@ export class RpcCaller {
         version,
         body: encodeJson(payload),
         headers: requestId ? { ...extraHeaders, [Headers.requestId]: requestId } : extraHeaders,
+        timeoutMs,
         deadline: Date.now() + timeoutMs,
         resolve,
         reject,
-        timer: setTimeout(
-          () => this.settle(id, new RpcTimeoutError(pattern, timeoutMs)),
-          timeoutMs,
-        ),
       };
       this.calls.set(id, call);
+      this.timeouts.schedule(call.deadline);
       if (this.channel) this.send(call);
       else this.waiting.push(call);
     });
@@ -95,6 +95,7 @@ export class RpcCaller {
   async close(): Promise<void> {
     for (const id of [...this.calls.keys()])
       this.settle(id, new RpcUnavailableError('(any)', 'client closed'));
+    this.timeouts.stop();
     await this.wrapper.close();
   }
 
@@ -156,11 +157,21 @@ export class RpcCaller {
       this.settle(id, new RpcUnavailableError(call.pattern, 'no queue is bound for it'));
   }
 
+  /** Fails the calls past their deadline; returns the earliest deadline still pending. */
+  private expire(now: number): number | undefined {
+    let next: number | undefined;
+    for (const call of this.calls.values()) {
+      if (call.deadline <= now)
+        this.settle(call.id, new RpcTimeoutError(call.pattern, call.timeoutMs));
+      else if (next === undefined || call.deadline < next) next = call.deadline;
+    }
+    return next;
+  }
+
   private settle(id: string, error: Error | undefined, data?: unknown): void {
     const call = this.calls.get(id);
     if (!call) return;
     this.calls.delete(id);
-    clearTimeout(call.timer);
     if (error) call.reject(error);
     else call.resolve(data);
   }
