@@ -34,7 +34,7 @@ export interface BenchConfig {
 }
 
 export const FULL_SCALE: Scale = {
-  rpcSequentialCalls: 2_000,
+  rpcSequentialCalls: 4_000,
   rpcConcurrentCalls: 10_000,
   inFlight: [64, 256],
   events: 10_000,

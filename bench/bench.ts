@@ -3,6 +3,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { RabbitAdmin } from '@app/messaging/testing';
 import { testEnv } from '../test/support/env.js';
+import requireServices from '../test/support/global-setup.js';
 import type { BenchConfig, Workload } from './args.js';
 import type { BenchContext } from './support/compare.js';
 import { formatTable, type ResultRow } from './table.js';
@@ -45,8 +46,8 @@ export async function runBench(
     cpuModel: cpus()[0]?.model ?? 'unknown',
     loadAverageAtStart: loadavg().map((l) => Math.round(l * 100) / 100),
   };
+  await requireServices(); // fails at once, saying how to start what is missing
   const admin = new RabbitAdmin(testEnv.managementUrl);
-  await admin.ping();
   const t0 = performance.now();
   const ctx: BenchContext = {
     config,
@@ -56,7 +57,7 @@ export async function runBench(
   };
   ctx.log(
     `bench: ${config.quick ? 'quick' : 'full'}, ${config.reps} rep(s), ${config.size}-byte bodies, ` +
-      `${config.workloads.join(', ')}; load average ${machine.loadAverageAtStart.join(' ')}`,
+      `${config.workloads.join(', ')}; Node ${machine.node}; load average ${machine.loadAverageAtStart.join(' ')}`,
   );
   const rows: ResultRow[] = [];
   for (const step of STEPS) {

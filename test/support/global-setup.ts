@@ -10,7 +10,7 @@ const testEnv = {
 };
 
 const HOW_TO_START = `
-The e2e suites need a real RabbitMQ (with the management plugin) and PostgreSQL.
+The e2e suites and the bench need a real RabbitMQ (with the management plugin) and PostgreSQL.
   Locally:  rabbitmq-server -detached && rabbitmq-plugins enable rabbitmq_management
             pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start
   Or:       docker compose up -d rabbitmq postgres
