@@ -299,5 +299,34 @@ describe('the AMQP transport', () => {
       );
       expect(recorder.maxInProgress).toBe(PREFETCH);
     });
+
+    it('acks every delivery exactly once, however out of order its handlers finish', async () => {
+      // Handlers finish out of order (holds of 0–59 ms) and some retry, in place or through a
+      // delay queue. Batched acks must neither lose one (the queue would keep it unacked) nor
+      // aim a multiple ack at a tag the broker no longer holds (it would close the channel,
+      // and redelivered messages would run a second time).
+      const failTimes = (i: number) => (i % 7 === 0 ? 2 : i % 5 === 0 ? 1 : 0);
+      const ids = Array.from({ length: 40 }, () => randomUUID());
+      ids.forEach((id, i) => publish({ id, holdMs: (i * 37) % 60, failTimes: failTimes(i) }));
+
+      await waitFor(
+        'every event handled',
+        () => ids.every((id) => recorder.handled.some((h) => h.id === id)),
+        { timeoutMs: 20_000 },
+      );
+      await waitFor(
+        'nothing left in the queue, ready or unacked',
+        async () => {
+          const q = await admin.queue(vhost, eventsQueue('probe'));
+          return q?.messages === 0 && q.messages_unacknowledged === 0;
+        },
+        { timeoutMs: 20_000 },
+      );
+      ids.forEach((id, i) => {
+        expect(recorder.handled.filter((h) => h.id === id)).toHaveLength(1);
+        // One try per failure (immediate retries: 1), plus the one that succeeded.
+        expect(recorder.attempts.get(id)).toBe(failTimes(i) + 1);
+      });
+    });
   });
 });
