@@ -68,25 +68,24 @@ export class ConsumerChannel {
   /** Sends the acks given so far; runs by itself at the end of each tick that gave one. */
   readonly flush = (): void => {
     this.scheduled = false;
-    const window = this.window;
-    let head = 0;
     let last: Delivery | undefined;
     let count = 0;
-    for (; head < window.length && window[head]!.state !== PENDING; head++) {
-      if (window[head]!.state === TO_ACK) {
-        last = window[head];
-        count++;
-      }
-    }
+    let atHead = true;
     const rest: Delivery[] = [];
     const single: Delivery[] = [];
-    for (let i = head; i < window.length; i++) {
-      const d = window[i]!;
-      if (d.state === PENDING) rest.push(d);
-      else if (d.state === TO_ACK) single.push(d);
-      if (d.state !== PENDING) this.byTag.delete(d.msg.fields.deliveryTag);
+    for (const d of this.window) {
+      if (d.state === PENDING) {
+        atHead = false;
+        rest.push(d);
+        continue;
+      }
+      this.byTag.delete(d.msg.fields.deliveryTag);
+      if (d.state !== TO_ACK) continue;
+      if (atHead) {
+        last = d;
+        count++;
+      } else single.push(d);
     }
-    for (let i = 0; i < head; i++) this.byTag.delete(window[i]!.msg.fields.deliveryTag);
     this.window = rest;
     try {
       if (last) this.channel.ack(last.msg, count > 1);
