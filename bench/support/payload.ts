@@ -11,6 +11,8 @@ const BenchBodySchema = z.object({ id: z.number().int(), text: z.string() });
 
 /** The RPC every variant answers with an echo of the request. */
 export const BenchEcho = defineRpc('bench.echo', {
+  owner: 'bench',
+  callers: ['caller'],
   version: 1,
   description: 'Benchmark: answers with the request.',
   request: BenchBodySchema,
@@ -19,6 +21,7 @@ export const BenchEcho = defineRpc('bench.echo', {
 
 /** The event every variant publishes and consumes. */
 export const BenchHappened = defineEvent('bench.happened', {
+  owner: 'bench',
   version: 1,
   description: 'Benchmark: counted by the consumer.',
   payload: BenchBodySchema,

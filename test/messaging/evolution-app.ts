@@ -11,12 +11,14 @@ import { startMessagingTestApp } from './messaging-test-app.js';
  * phase) v2 producers still fill v1's `amount`, so consumers not yet upgraded keep working.
  */
 export const PriceChangedV1 = defineEvent('catalog.price-changed', {
+  owner: 'catalog',
   version: 1,
   description: 'A price changed (euros).',
   payload: z.object({ sku: z.string(), amount: z.number() }),
 });
 
 export const PriceChangedV2 = defineEvent('catalog.price-changed', {
+  owner: 'catalog',
   version: 2,
   description: 'A price changed (cents, with a currency).',
   payload: z.object({
@@ -29,6 +31,8 @@ export const PriceChangedV2 = defineEvent('catalog.price-changed', {
 });
 
 export const QuoteV1 = defineRpc('pricing.quote', {
+  owner: 'pricing',
+  callers: ['caller'],
   version: 1,
   description: 'The price of a SKU (euros).',
   request: z.object({ sku: z.string() }),
@@ -36,6 +40,8 @@ export const QuoteV1 = defineRpc('pricing.quote', {
 });
 
 export const QuoteV2 = defineRpc('pricing.quote', {
+  owner: 'pricing',
+  callers: ['caller'],
   version: 2,
   description: 'The price of a SKU in a currency (cents).',
   request: z.object({ sku: z.string(), currency: z.enum(['EUR', 'USD']) }),

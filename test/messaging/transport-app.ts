@@ -13,6 +13,8 @@ import { startMessagingTestApp } from './messaging-test-app.js';
 
 /** Contracts of a throw-away `probe` service that exercises every path of the transport. */
 export const ProbeEcho = defineRpc('probe.echo', {
+  owner: 'probe',
+  callers: ['caller'],
   version: 1,
   description: 'Echoes its text.',
   request: z.object({ text: z.string().min(1) }),
@@ -20,6 +22,8 @@ export const ProbeEcho = defineRpc('probe.echo', {
 });
 
 export const ProbeRefuse = defineRpc('probe.refuse', {
+  owner: 'probe',
+  callers: ['caller'],
   version: 1,
   description: 'Always fails with a domain error.',
   request: z.object({}),
@@ -27,6 +31,8 @@ export const ProbeRefuse = defineRpc('probe.refuse', {
 });
 
 export const ProbeSlow = defineRpc('probe.slow', {
+  owner: 'probe',
+  callers: ['caller'],
   version: 1,
   description: 'Answers after delayMs.',
   request: z.object({ delayMs: z.number().int() }),
@@ -34,6 +40,7 @@ export const ProbeSlow = defineRpc('probe.slow', {
 });
 
 export const ProbeHappened = defineEvent('probe.happened', {
+  owner: 'probe',
   version: 1,
   description: 'Fails `failTimes` times, then succeeds; `permanent` fails for good.',
   payload: z.object({
@@ -45,6 +52,7 @@ export const ProbeHappened = defineEvent('probe.happened', {
 });
 
 export const ProbeStubborn = defineEvent('probe.stubborn', {
+  owner: 'probe',
   version: 1,
   description: 'Always fails; its handler has its own, shorter retry policy.',
   payload: z.object({ id: z.string() }),

@@ -4,8 +4,22 @@ export interface HttpResult<T = any> {
   headers: Headers;
 }
 
-/** The keys TestSystem configures (API_KEYS, ADMIN_API_KEYS). */
-export const testApiKeys = { write: 'test-write-key-0001', admin: 'test-admin-key-0001' };
+/** The keys TestSystem configures: two ordinary clients (`web`, `partner`) and an admin. */
+export const testApiKeys = {
+  read: 'test-read-key-0001',
+  write: 'test-write-key-0001',
+  admin: 'test-admin-key-0001',
+  /** Another client's write key: `partner`'s orders are not `web`'s. */
+  partner: 'test-partner-key-0001',
+};
+
+/** API_KEYS for those keys (`<client>:<role>:<key>`). */
+export const testApiKeysEnv = [
+  `web:read:${testApiKeys.read}`,
+  `web:write:${testApiKeys.write}`,
+  `ops:admin:${testApiKeys.admin}`,
+  `partner:write:${testApiKeys.partner}`,
+].join(',');
 
 /**
  * fetch with JSON in and out, for readable assertions. Sends the admin API key, which every

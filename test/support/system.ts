@@ -8,7 +8,7 @@ import { EventProbe, RabbitAdmin, withVhost } from '@app/messaging/testing';
 import { createServiceApp } from '@app/platform';
 import { createTestDatabase } from './database.js';
 import { testEnv } from './env.js';
-import { http, testApiKeys } from './http.js';
+import { http, testApiKeysEnv } from './http.js';
 import { SmtpSink } from './smtp.js';
 
 export type { ServiceName };
@@ -61,8 +61,7 @@ export class TestSystem {
         RETRY_DELAYS_MS: '200,500',
         // http() sends the admin key. No rate limit: @nestjs/throttler cannot load in jest on
         // Node < 24.9 (see HttpHardeningModule); test/http/rate-limit.e2e-spec.ts covers it.
-        API_KEYS: testApiKeys.write,
-        ADMIN_API_KEYS: testApiKeys.admin,
+        API_KEYS: testApiKeysEnv,
         HTTP_RATE_LIMIT: '0',
         ...env,
       },

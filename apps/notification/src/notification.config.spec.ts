@@ -6,6 +6,7 @@ const env = {
   RABBITMQ_URL: 'amqp://guest:guest@127.0.0.1:5672',
   DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/postgres',
   SMTP_URL: 'smtp://127.0.0.1:1025',
+  API_KEYS: 'ops:admin:admin-key-aaaaaaaaaaaa',
 };
 
 describe('loadNotificationConfig', () => {

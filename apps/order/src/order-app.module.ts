@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { type ServiceDefinition, ServiceDefaultsModule } from '@app/platform';
 import { orderMigrations } from './migrations/index.js';
 import { loadOrderConfig, type OrderConfig } from './order.config.js';
+import { OrderStatusFeed } from './orders/order-status.feed.js';
 import { OrderStatusNotifier } from './orders/order-status.notifier.js';
 import { OrdersHttpController } from './orders/orders.http.controller.js';
 import { OrdersRepository } from './orders/orders.repository.js';
@@ -15,7 +16,13 @@ export class OrderAppModule {
       module: OrderAppModule,
       imports: [ServiceDefaultsModule.forRoot(config, { migrations: orderMigrations, outbox: {} })],
       controllers: [OrdersHttpController],
-      providers: [OrdersRepository, OrdersService, OrderStatusNotifier, StaleOrdersSweeper],
+      providers: [
+        OrdersRepository,
+        OrdersService,
+        OrderStatusNotifier,
+        OrderStatusFeed,
+        StaleOrdersSweeper,
+      ],
     };
   }
 }
@@ -29,5 +36,6 @@ export const orderService: ServiceDefinition<OrderConfig> = {
     'ORDER.NOT_CANCELLABLE': 409,
     'ORDER.IDEMPOTENCY_KEY_REUSED': 422,
     'ORDER.INVALID_CURSOR': 400,
+    'ORDER.TOO_MANY_STREAMS': 429,
   },
 };

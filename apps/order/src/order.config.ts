@@ -7,6 +7,8 @@ export interface OrderConfig extends ServiceConfig {
     rpcTimeoutMs: number;
     /** A PENDING order older than this (e.g. its process died mid-request) is rejected. */
     pendingTimeoutMs: number;
+    /** GET /orders/:id/events: streams one client may hold at once, and how long one lasts. */
+    statusStreams: { maxStreamsPerClient: number; maxLifetimeMs: number };
   };
 }
 
@@ -16,6 +18,8 @@ export const orderEnv = z.object({
   PENDING_ORDER_TIMEOUT_MS: positiveInt.default(60_000),
   RPC_CIRCUIT_FAILURES: positiveInt.default(5),
   RPC_CIRCUIT_COOLDOWN_MS: positiveInt.default(10_000),
+  SSE_MAX_STREAMS_PER_CLIENT: positiveInt.default(20),
+  SSE_MAX_LIFETIME_MS: positiveInt.default(300_000),
 });
 
 export function loadOrderConfig(env: Env = process.env): OrderConfig {
@@ -35,6 +39,13 @@ export function loadOrderConfig(env: Env = process.env): OrderConfig {
         cooldownMs: own.RPC_CIRCUIT_COOLDOWN_MS,
       },
     },
-    order: { rpcTimeoutMs: own.RPC_TIMEOUT_MS, pendingTimeoutMs: own.PENDING_ORDER_TIMEOUT_MS },
+    order: {
+      rpcTimeoutMs: own.RPC_TIMEOUT_MS,
+      pendingTimeoutMs: own.PENDING_ORDER_TIMEOUT_MS,
+      statusStreams: {
+        maxStreamsPerClient: own.SSE_MAX_STREAMS_PER_CLIENT,
+        maxLifetimeMs: own.SSE_MAX_LIFETIME_MS,
+      },
+    },
   };
 }

@@ -10,6 +10,8 @@ export interface OrdersTable {
   items: ColumnType<unknown, string, string>;
   rejection_reason: string | null;
   rejected_skus: ColumnType<unknown, string | null, string | null>;
+  /** The API client that placed it; null for orders from before owners were recorded. */
+  client_id: string | null;
   idempotency_key: string | null;
   request_hash: string | null;
   created_at: ColumnType<Date, never, never>;

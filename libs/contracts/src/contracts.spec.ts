@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { z } from 'zod';
 import {
   allContracts,
   InventoryReleased,
@@ -78,6 +79,27 @@ describe('the contract registry', () => {
       ]),
     );
   });
+
+  it.each(allContracts.map((c) => [c.name, c] as const))(
+    '%s names its owner, and an event the owner its name starts with',
+    (name, contract) => {
+      expect(contract.owner).toMatch(/^[a-z]+(-[a-z]+)*$/);
+      if (contract.kind === 'event') expect(name.startsWith(`${contract.owner}.`)).toBe(true);
+      else {
+        expect(name.startsWith(`${contract.owner}.`)).toBe(true);
+        expect(contract.callers.length).toBeGreaterThan(0);
+      }
+    },
+  );
+
+  it.each(allContracts.map((c) => [`${c.name} v${c.version}`, c] as const))(
+    '%s bounds every string and array, so no message can grow without limit',
+    (_name, contract) => {
+      const schemas =
+        contract.kind === 'rpc' ? [contract.request, contract.response] : [contract.payload];
+      for (const schema of schemas) expect(unbounded(z.toJSONSchema(schema))).toEqual([]);
+    },
+  );
 
   it('validates an RPC request against its request schema and an event against its payload', () => {
     expect(inboundSchema(InventoryReserve)).toBe(InventoryReserve.request);
@@ -217,3 +239,24 @@ describe('event payloads', () => {
     expect(InventoryStockLow.payload.safeParse({ ...payload, available: -1 }).success).toBe(false);
   });
 });
+
+type JsonSchema = Record<string, unknown>;
+
+/** Paths of the strings without maxLength (enums and uuids are bounded) and arrays without maxItems. */
+function unbounded(schema: JsonSchema, path = '$'): string[] {
+  const found: string[] = [];
+  if (schema.type === 'string' && schema.maxLength === undefined) {
+    if (schema.enum === undefined && schema.const === undefined && schema.format !== 'uuid')
+      found.push(path);
+  }
+  if (schema.type === 'array' && schema.maxItems === undefined) found.push(path);
+  for (const [key, child] of Object.entries(schema)) {
+    if (key === 'properties')
+      for (const [name, property] of Object.entries(child as Record<string, JsonSchema>))
+        found.push(...unbounded(property, `${path}.${name}`));
+    else if (key === 'items') found.push(...unbounded(child as JsonSchema, `${path}[]`));
+    else if (key === 'anyOf' || key === 'oneOf' || key === 'allOf')
+      (child as JsonSchema[]).forEach((option) => found.push(...unbounded(option, path)));
+  }
+  return found;
+}

@@ -10,6 +10,11 @@ interface ContractBase<Name extends string> {
   readonly name: Name;
   readonly version: number;
   readonly description: string;
+  /**
+   * The service that owns the message: the only publisher of an event, the handler of an
+   * RPC. Consumers accept an event only from the owner's broker user (AMQP `user_id`).
+   */
+  readonly owner: string;
 }
 
 export interface RpcContract<
@@ -18,6 +23,8 @@ export interface RpcContract<
   Res extends z.ZodType = z.ZodType,
 > extends ContractBase<Name> {
   readonly kind: 'rpc';
+  /** The services allowed to call it: the handler refuses a request from any other user. */
+  readonly callers: readonly string[];
   readonly request: Req;
   readonly response: Res;
   /** A valid request and its response: for docs, generated tests and the contract tests. */
@@ -45,6 +52,8 @@ export function defineRpc<Name extends string, Req extends z.ZodType, Res extend
   spec: {
     version: number;
     description: string;
+    owner: string;
+    callers: readonly string[];
     request: Req;
     response: Res;
     example?: { request: z.input<Req>; response: z.input<Res> };
@@ -55,7 +64,7 @@ export function defineRpc<Name extends string, Req extends z.ZodType, Res extend
 
 export function defineEvent<Name extends string, P extends z.ZodType>(
   name: Name,
-  spec: { version: number; description: string; payload: P; example?: z.input<P> },
+  spec: { version: number; description: string; owner: string; payload: P; example?: z.input<P> },
 ): EventContract<Name, P> {
   return Object.freeze({ kind: 'event', name, ...spec });
 }

@@ -4,16 +4,19 @@ import { defineEvent, defineRpc } from './define.js';
 import { contractForVersion, versionsOf } from './versions.js';
 
 const v1 = defineEvent('price.changed', {
+  owner: 'price',
   version: 1,
   description: 'v1',
   payload: z.object({ sku: z.string(), amount: z.number() }),
 });
 const v2 = defineEvent('price.changed', {
+  owner: 'price',
   version: 2,
   description: 'v2',
   payload: z.object({ sku: z.string(), amountCents: z.number().int() }),
 });
 const v4 = defineEvent('price.changed', {
+  owner: 'price',
   version: 4,
   description: 'v4',
   payload: z.object({ sku: z.string() }),
@@ -26,6 +29,7 @@ describe('versionsOf', () => {
 
   it('refuses contracts of different messages', () => {
     const other = defineEvent('price.dropped', {
+      owner: 'price',
       version: 1,
       description: 'x',
       payload: z.object({}),
@@ -36,6 +40,8 @@ describe('versionsOf', () => {
 
   it('refuses an RPC and an event of the same name', () => {
     const rpc = defineRpc('price.changed', {
+      owner: 'price',
+      callers: ['caller'],
       version: 3,
       description: 'x',
       request: z.object({}),

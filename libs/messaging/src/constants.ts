@@ -32,6 +32,11 @@ export const Defaults = {
   quorumDeliveryLimit: 20,
   /** Effectively unlimited, for dead-letter queues that are read with requeues. */
   quorumDeadLetterDeliveryLimit: 1_000_000,
+  /** Our messages are a few KB; the broker's own max_message_size (ops/rabbitmq) is larger. */
+  maxMessageBytes: 64 * 1024,
+  deadLetterQueueMaxLength: 100_000,
+  /** How long a delivery waits before it is requeued when its DLQ or retry queue refused it. */
+  refusedMoveBackoffMs: 1_000,
 } as const;
 
 export const DIRECT_REPLY_TO = 'amq.rabbitmq.reply-to';

@@ -37,21 +37,39 @@ export interface MessagingModuleOptions {
   heartbeatSeconds?: number;
   /** TLS for `amqps://` URLs: the CA certificates (PEM) to trust. */
   tls?: { ca?: Buffer[] };
+  /**
+   * The broker user each service connects as (`order` → `order`), which consumers compare with
+   * a message's `user_id`. A service missing here is taken to share this process's own user
+   * (local development: every service connects as one user).
+   */
+  brokerUsers?: Readonly<Record<string, string>>;
+  /** A delivery whose body is larger is dead-lettered (`too-large`) before it is parsed. */
+  maxMessageBytes?: number;
+  /** Dead letters `<service>.dlq` keeps; past it, failed messages wait in their work queue. */
+  deadLetterQueueMaxLength?: number;
 }
 
 export type ResolvedMessagingOptions = Required<
-  Omit<MessagingModuleOptions, 'urls' | 'retry' | 'circuitBreaker' | 'tls'>
+  Omit<MessagingModuleOptions, 'urls' | 'retry' | 'circuitBreaker' | 'tls' | 'brokerUsers'>
 > & {
   tls?: { ca?: Buffer[] };
   urls: readonly string[];
+  /** The user this process connects as: every message it publishes carries it as `user_id`. */
+  brokerUser: string;
+  brokerUsers: Readonly<Record<string, string>>;
   retry: RetryOptions;
   circuitBreaker: CircuitBreakerOptions | false;
 };
 
 export function resolveMessagingOptions(options: MessagingModuleOptions): ResolvedMessagingOptions {
+  const urls = typeof options.urls === 'string' ? [options.urls] : options.urls;
   return {
-    urls: typeof options.urls === 'string' ? [options.urls] : options.urls,
+    urls,
     service: options.service,
+    brokerUser: brokerUserOf(urls),
+    brokerUsers: options.brokerUsers ?? {},
+    maxMessageBytes: options.maxMessageBytes ?? Defaults.maxMessageBytes,
+    deadLetterQueueMaxLength: options.deadLetterQueueMaxLength ?? Defaults.deadLetterQueueMaxLength,
     prefetch: options.prefetch ?? Defaults.prefetch,
     rpcPrefetch: options.rpcPrefetch ?? Defaults.rpcPrefetch,
     rpcTimeoutMs: options.rpcTimeoutMs ?? Defaults.rpcTimeoutMs,
@@ -73,4 +91,21 @@ export function resolveMessagingOptions(options: MessagingModuleOptions): Resolv
             cooldownMs: options.circuitBreaker?.cooldownMs ?? Defaults.circuitCooldownMs,
           },
   };
+}
+
+/**
+ * The user in the URLs (amqplib's default, `guest`, when none is given). RabbitMQ refuses a
+ * `user_id` other than the connection's user, so every node of the list must use the same one.
+ */
+export function brokerUserOf(urls: readonly string[]): string {
+  const users = new Set(
+    urls.map((url) => {
+      const { username } = new URL(url);
+      return username ? decodeURIComponent(username) : 'guest';
+    }),
+  );
+  if (users.size !== 1) {
+    throw new Error(`Every RabbitMQ URL must use the same user (found ${[...users].join(', ')})`);
+  }
+  return [...users][0]!;
 }

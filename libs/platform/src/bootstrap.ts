@@ -10,7 +10,9 @@ import { DomainErrorFilter } from './http/domain-error.filter.js';
 import { tracingEnabled } from './tracing/tracing.config.js';
 import { Tracing } from './tracing/tracing.js';
 import { applyHttpHardening } from './http/http-hardening.js';
-import { type ApiInfo, setupOpenApi } from './http/openapi.js';
+import { adminOnly } from './http/api-key.guard.js';
+import { ApiKeys } from './http/api-keys.js';
+import { type ApiInfo, DOCS_PATH, setupOpenApi } from './http/openapi.js';
 import { prettyTarget } from './logging/logger-params.js';
 
 export interface ServiceAppOptions {
@@ -40,6 +42,8 @@ export async function createServiceApp(
   // Before pino-http (mounted at init): the request log gets this request's correlation id.
   app.use(correlationMiddleware);
   applyHttpHardening(app, config.http);
+  // The document describes every route and its roles: for admins (docs/security.md).
+  app.use([`/${DOCS_PATH}`, `/${DOCS_PATH}-json`], adminOnly(app.get(ApiKeys)));
   setupOpenApi(app, config.service, options.api);
   app.useGlobalFilters(
     new DomainErrorFilter(options.errorStatus ?? {}, app.get(HttpAdapterHost).httpAdapter),

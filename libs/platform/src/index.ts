@@ -14,8 +14,9 @@ export { ZodValidationPipe } from './http/zod-validation.pipe.js';
 export { correlationMiddleware } from './http/correlation.middleware.js';
 export { DomainErrorFilter } from './http/domain-error.filter.js';
 export { ErrorBody, errorBody } from './http/error-body.js';
-export { RequireApiKey } from './http/api-key.guard.js';
-export type { ApiKeyRole } from './http/api-keys.js';
+export { CurrentClient, PublicRoute, RequireApiKey } from './http/api-key.guard.js';
+export type { ApiClient, ApiKeyEntry, ApiKeyRole } from './http/api-keys.js';
+export { DEMO_API_KEYS, DEMO_PASSWORDS } from './config/insecure-settings.js';
 export {
   API_KEY_HEADER,
   ApiErrorResponses,

@@ -46,7 +46,7 @@ export class ServiceDefaultsModule {
         ...(tracingEnabled(config.tracing)
           ? [TracingModule.forRoot(config.service, config.tracing)]
           : []),
-        HttpHardeningModule.forRoot(config.http),
+        HttpHardeningModule.forRoot(config.http, config.insecureDevMode),
         MetricsModule,
       ],
       providers:

@@ -12,6 +12,9 @@ import { defineRpc } from '../define.js';
 /** Sample contract of the ${s.name} service: replace the schemas, keep the name and version. */
 export const ${r.constant} = defineRpc('${r.name}', {
   version: 1,
+  owner: '${s.name}',
+  // The services that may call it: ${s.name} refuses (dead-letters) a request from any other.
+  callers: ['order'],
   description: 'Accepts a request of ${s.name}; idempotent by id: a repeat gets the first answer.',
   request: z.object({ id: z.uuid() }),
   response: z.object({ id: z.uuid(), status: z.enum(['ACCEPTED']), acceptedAt: Instant }),
@@ -32,6 +35,7 @@ import { defineEvent } from '../define.js';
 /** Sample event of the ${s.name} service: replace the payload, keep the name and version. */
 export const ${e.constant} = defineEvent('${e.name}', {
   version: 1,
+  owner: '${s.name}',
   description: 'Something happened in ${s.name}.',
   payload: z.object({ id: z.uuid(), occurredAt: Instant }),
   example: { id: '${EXAMPLE_ID}', occurredAt: '${EXAMPLE_AT}' },

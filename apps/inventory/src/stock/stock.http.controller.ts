@@ -33,6 +33,7 @@ export class StockHttpController {
   constructor(private readonly stock: StockService) {}
 
   @Get(':sku')
+  @RequireApiKey('read')
   @ApiOperation({ summary: 'Units of a SKU available to reserve' })
   @SkuParam
   @ApiZodResponse(200, StockLevelView, { description: 'The stock level', example: exampleLevel })
@@ -46,7 +47,7 @@ export class StockHttpController {
   @RequireApiKey('admin')
   @ApiOperation({
     summary: 'Set the available units of a SKU (admin)',
-    description: 'Restock or correct; creates the SKU if new. Needs an ADMIN_API_KEYS key.',
+    description: 'Restock or correct; creates the SKU if new. Needs an admin key.',
   })
   @SkuParam
   @ApiZodBody(SetStockBody, { available: 8 })

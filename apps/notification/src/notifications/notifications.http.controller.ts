@@ -1,6 +1,12 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrorResponses, ApiZodQuery, ApiZodResponse, ZodValidationPipe } from '@app/platform';
+import {
+  ApiErrorResponses,
+  ApiZodQuery,
+  ApiZodResponse,
+  RequireApiKey,
+  ZodValidationPipe,
+} from '@app/platform';
 import { z } from 'zod';
 import { type SentNotification, NotificationsService } from './notifications.service.js';
 
@@ -26,7 +32,12 @@ export class NotificationsHttpController {
   constructor(private readonly notifications: NotificationsService) {}
 
   @Get()
-  @ApiOperation({ summary: 'E-mails sent, newest first', description: 'Filter by order.' })
+  // Every customer's address and order: operators only.
+  @RequireApiKey('admin')
+  @ApiOperation({
+    summary: 'E-mails sent, newest first',
+    description: 'Filter by order. Admin keys only.',
+  })
   @ApiZodQuery(ListQuery)
   @ApiZodResponse(200, z.array(SentNotificationView), {
     description: 'The e-mails sent',

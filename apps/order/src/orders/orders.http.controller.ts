@@ -20,6 +20,8 @@ import {
   ApiZodParam,
   ApiZodQuery,
   ApiZodResponse,
+  type ApiClient,
+  CurrentClient,
   RequireApiKey,
   ZodValidationPipe,
 } from '@app/platform';
@@ -27,7 +29,8 @@ import type { Response } from 'express';
 import { map, type Observable } from 'rxjs';
 import { z } from 'zod';
 import type { Order } from './order.js';
-import type { OrderPage } from './orders.repository.js';
+import { OrderStatusFeed } from './order-status.feed.js';
+import type { OrderPage, Owner } from './orders.repository.js';
 import {
   CreateOrderBody,
   exampleOrder,
@@ -45,6 +48,11 @@ const idempotencyKeyPipe = new ZodValidationPipe(
 );
 const OrderId = ApiZodParam('id', z.uuid(), 'The order id');
 
+/** Whose orders a caller sees: its own, or everyone's with an admin key. */
+function ownerFor(client: ApiClient): Owner {
+  return client.role === 'admin' ? undefined : client.id;
+}
+
 /** RFC 7240: `Prefer: respond-async` (among other preferences, with or without parameters). */
 export function prefersAsync(prefer: string | undefined): boolean {
   return (prefer ?? '')
@@ -55,7 +63,10 @@ export function prefersAsync(prefer: string | undefined): boolean {
 @ApiTags('orders')
 @Controller('orders')
 export class OrdersHttpController {
-  constructor(private readonly orders: OrdersService) {}
+  constructor(
+    private readonly orders: OrdersService,
+    private readonly feed: OrderStatusFeed,
+  ) {}
 
   /**
    * 201 with the settled order, or with `Prefer: respond-async` 202 with the PENDING order,
@@ -63,7 +74,7 @@ export class OrdersHttpController {
    */
   @Post()
   @HttpCode(201)
-  @RequireApiKey()
+  @RequireApiKey('write')
   @ApiOperation({
     summary: 'Place an order',
     description:
@@ -73,7 +84,8 @@ export class OrdersHttpController {
   @ApiHeader({
     name: 'Idempotency-Key',
     required: false,
-    description: 'Same key and same body: the same order, never a second one (1-255 characters).',
+    description:
+      'Same key and same body from the same client: the same order, never a second one (1-255 characters). Keys are per client.',
   })
   @ApiHeader({
     name: 'Prefer',
@@ -104,13 +116,15 @@ export class OrdersHttpController {
     @Headers('idempotency-key') idempotencyKey: string | undefined,
     @Headers('prefer') prefer: string | undefined,
     @Res({ passthrough: true }) res: Response,
+    @CurrentClient() client: ApiClient,
   ): Promise<Order> {
+    const input = { ...body, clientId: client.id };
     const key = idempotencyKeyPipe.transform({ 'Idempotency-Key': idempotencyKey })[
       'Idempotency-Key'
     ];
     let placed;
     if (prefersAsync(prefer)) {
-      placed = await this.orders.accept(body, key);
+      placed = await this.orders.accept(input, key);
       res.status(202).setHeader('Preference-Applied', 'respond-async');
       // Settled once the response is out (or the client gone), in this request's context:
       // its correlation id and trace go on with the RPC and the events.
@@ -121,7 +135,7 @@ export class OrdersHttpController {
           AsyncResource.bind(() => this.orders.completeInBackground(order)),
         );
     } else {
-      placed = await this.orders.place(body, key);
+      placed = await this.orders.place(input, key);
     }
     const { order, replayed } = placed;
     res.setHeader('Location', `/orders/${order.id}`);
@@ -130,7 +144,11 @@ export class OrdersHttpController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'List orders, newest first', description: 'Cursor-paginated.' })
+  @RequireApiKey('read')
+  @ApiOperation({
+    summary: 'List orders, newest first',
+    description: 'Cursor-paginated. The client’s own orders; an admin key lists every client’s.',
+  })
   @ApiZodQuery(ListOrdersQuery)
   @ApiZodResponse(200, OrderPageView, {
     description: 'One page of orders',
@@ -139,24 +157,33 @@ export class OrdersHttpController {
   @ApiErrorResponses([400, 'A bad or unknown query parameter, or a cursor this API did not return'])
   list(
     @Query(new ZodValidationPipe(ListOrdersQuery)) query: z.infer<typeof ListOrdersQuery>,
+    @CurrentClient() client: ApiClient,
   ): Promise<OrderPage> {
-    return this.orders.list(query);
+    return this.orders.list(query, ownerFor(client));
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'Read an order' })
+  @RequireApiKey('read')
+  @ApiOperation({
+    summary: 'Read an order',
+    description: 'Another client’s order is 404, unless the key is an admin key.',
+  })
   @OrderId
   @ApiZodResponse(200, OrderView, { description: 'The order', example: exampleOrder })
   @ApiErrorResponses([400, 'The id is not a UUID'], [404, 'ORDER.NOT_FOUND'])
-  get(@Param('id', new ParseUUIDPipe()) id: string): Promise<Order> {
-    return this.orders.get(id);
+  get(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @CurrentClient() client: ApiClient,
+  ): Promise<Order> {
+    return this.orders.get(id, ownerFor(client));
   }
 
   @Sse(':id/events')
+  @RequireApiKey('read')
   @ApiOperation({
     summary: 'Follow an order’s status (server-sent events)',
     description:
-      'One event per state, its `data` the order as JSON: first the order as it is now, then each change until it leaves PENDING (CONFIRMED or REJECTED), when the stream ends. Works on any replica: changes made elsewhere are read from the database within a second.',
+      'One event per state, its `data` the order as JSON: first the order as it is now, then each change until it leaves PENDING (CONFIRMED or REJECTED), when the stream ends. Works on any replica: changes made elsewhere are read from the database within a second. A client holds at most SSE_MAX_STREAMS_PER_CLIENT streams at once (429 past it); a stream ends after SSE_MAX_LIFETIME_MS.',
   })
   @OrderId
   @ApiProduces('text/event-stream')
@@ -166,15 +193,22 @@ export class OrdersHttpController {
       'The stream: `data: {"id":"…","status":"PENDING",…}` then `data: {…"status":"CONFIRMED"…}`',
     content: { 'text/event-stream': { schema: { type: 'string' } } },
   })
-  @ApiErrorResponses([400, 'The id is not a UUID'], [404, 'ORDER.NOT_FOUND'])
-  async events(@Param('id', new ParseUUIDPipe()) id: string): Promise<Observable<MessageEvent>> {
-    const order = await this.orders.get(id); // 404 before the stream starts
-    return this.orders.statusChanges(order).pipe(map((data) => ({ data })));
+  @ApiErrorResponses(
+    [400, 'The id is not a UUID'],
+    [404, 'ORDER.NOT_FOUND'],
+    [429, 'ORDER.TOO_MANY_STREAMS'],
+  )
+  async events(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @CurrentClient() client: ApiClient,
+  ): Promise<Observable<MessageEvent>> {
+    const order = await this.orders.get(id, ownerFor(client)); // 404 before the stream starts
+    return this.feed.follow(order, client.id).pipe(map((data) => ({ data })));
   }
 
   @Post(':id/cancel')
   @HttpCode(200)
-  @RequireApiKey()
+  @RequireApiKey('write')
   @ApiOperation({
     summary: 'Cancel a confirmed order',
     description: 'CONFIRMED → CANCELLED and the stock returns. Cancelling twice is harmless.',
@@ -189,7 +223,10 @@ export class OrdersHttpController {
     [404, 'ORDER.NOT_FOUND'],
     [409, 'ORDER.NOT_CANCELLABLE: the order is PENDING or REJECTED'],
   )
-  cancel(@Param('id', new ParseUUIDPipe()) id: string): Promise<Order> {
-    return this.orders.cancel(id);
+  cancel(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @CurrentClient() client: ApiClient,
+  ): Promise<Order> {
+    return this.orders.cancel(id, ownerFor(client));
   }
 }

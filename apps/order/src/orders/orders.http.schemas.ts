@@ -1,4 +1,4 @@
-import { OrderItem, RejectionReason, Sku } from '@app/contracts';
+import { Email, OrderItem, RejectionReason, Sku } from '@app/contracts';
 import { z } from 'zod';
 import type { Order } from './order.js';
 import type { OrderPage } from './orders.repository.js';
@@ -7,7 +7,7 @@ import type { OrderPage } from './orders.repository.js';
 export const OrderStatusSchema = z.enum(['PENDING', 'CONFIRMED', 'REJECTED', 'CANCELLED']);
 
 export const CreateOrderBody = z.strictObject({
-  customerEmail: z.email(),
+  customerEmail: Email,
   items: z.array(z.strictObject(OrderItem.shape)).min(1).max(100),
 });
 

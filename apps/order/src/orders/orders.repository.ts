@@ -8,6 +8,9 @@ import type { Order, OrderStatus, Outcome } from './order.js';
 export type OrdersTx = Transaction<OrderTables>;
 type Db = Kysely<OrderTables> | OrdersTx;
 
+/** Whose orders a query sees: one client's, or every client's (`undefined`: admin). */
+export type Owner = string | undefined;
+
 export interface OrderPage {
   items: Order[];
   nextCursor: string | null;
@@ -24,6 +27,7 @@ export class OrdersRepository {
       id: string;
       customerEmail: string;
       items: OrderItem[];
+      clientId: string;
       idempotencyKey?: string;
       requestHash: string;
     },
@@ -37,6 +41,7 @@ export class OrdersRepository {
         items: JSON.stringify(order.items),
         rejection_reason: null,
         rejected_skus: null,
+        client_id: order.clientId,
         idempotency_key: order.idempotencyKey ?? null,
         request_hash: order.requestHash,
       })
@@ -45,27 +50,29 @@ export class OrdersRepository {
     return toOrder(row);
   }
 
-  async find(id: string, db: Db = this.db): Promise<Order | undefined> {
-    const row = await db.selectFrom('orders').selectAll().where('id', '=', id).executeTakeFirst();
+  async find(id: string, owner?: Owner, db: Db = this.db): Promise<Order | undefined> {
+    let query = db.selectFrom('orders').selectAll().where('id', '=', id);
+    if (owner !== undefined) query = query.where('client_id', '=', owner);
+    const row = await query.executeTakeFirst();
     return row && toOrder(row);
   }
 
-  async findForUpdate(trx: OrdersTx, id: string): Promise<Order | undefined> {
-    const row = await trx
-      .selectFrom('orders')
-      .selectAll()
-      .where('id', '=', id)
-      .forUpdate()
-      .executeTakeFirst();
+  async findForUpdate(trx: OrdersTx, id: string, owner?: Owner): Promise<Order | undefined> {
+    let query = trx.selectFrom('orders').selectAll().where('id', '=', id);
+    if (owner !== undefined) query = query.where('client_id', '=', owner);
+    const row = await query.forUpdate().executeTakeFirst();
     return row && toOrder(row);
   }
 
+  /** Keys are the client's own: another client's key of the same text is another key. */
   async findByIdempotencyKey(
+    clientId: string,
     key: string,
   ): Promise<{ order: Order; requestHash: string | null } | undefined> {
     const row = await this.db
       .selectFrom('orders')
       .selectAll()
+      .where('client_id', '=', clientId)
       .where('idempotency_key', '=', key)
       .executeTakeFirst();
     return row && { order: toOrder(row), requestHash: row.request_hash };
@@ -114,12 +121,16 @@ export class OrdersRepository {
   }
 
   /** Newest first; the cursor is the last row's `seq`, opaque to clients. */
-  async list(filter: { status?: OrderStatus; limit: number; cursor?: string }): Promise<OrderPage> {
+  async list(
+    filter: { status?: OrderStatus; limit: number; cursor?: string },
+    owner?: Owner,
+  ): Promise<OrderPage> {
     let query = this.db
       .selectFrom('orders')
       .selectAll()
       .orderBy('seq', 'desc')
       .limit(filter.limit + 1);
+    if (owner !== undefined) query = query.where('client_id', '=', owner);
     if (filter.status) query = query.where('status', '=', filter.status);
     if (filter.cursor) query = query.where('seq', '<', decodeCursor(filter.cursor));
     const rows = await query.execute();
@@ -143,9 +154,12 @@ function encodeCursor(seq: string): string {
   return Buffer.from(`seq:${seq}`).toString('base64url');
 }
 
+/** PostgreSQL's bigint: a larger `seq` was never issued, and would fail the query. */
+const MAX_SEQ = 2n ** 63n - 1n;
+
 function decodeCursor(cursor: string): string {
   const match = /^seq:(\d{1,19})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (!match) throw new InvalidCursorError();
+  if (!match || BigInt(match[1]!) > MAX_SEQ) throw new InvalidCursorError();
   return match[1]!;
 }
 

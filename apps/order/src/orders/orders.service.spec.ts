@@ -1,6 +1,5 @@
 import { describe, expect, it, jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
-import { firstValueFrom, toArray } from 'rxjs';
 import type { Order } from './order.js';
 import { OrderStatusNotifier } from './order-status.notifier.js';
 import { prefersAsync } from './orders.http.controller.js';
@@ -50,37 +49,6 @@ describe('OrdersService.completeInBackground', () => {
     expect(error).toHaveBeenCalledWith(expect.stringContaining('database gone'));
     expect(error.mock.calls[0]![0]).toContain(pending.id);
     error.mockRestore();
-  });
-});
-
-describe('OrdersService.statusChanges', () => {
-  it('gives a settled order once and completes', async () => {
-    const { orders } = service(async () => undefined);
-    const confirmed = { ...pending, status: 'CONFIRMED' as const };
-
-    expect(await firstValueFrom(orders.statusChanges(confirmed).pipe(toArray()))).toEqual([
-      confirmed,
-    ]);
-  });
-
-  it('follows a PENDING order to the change the notifier publishes, then completes', async () => {
-    const { orders, notifier } = service(async () => undefined);
-    const seen = firstValueFrom(orders.statusChanges(pending).pipe(toArray()));
-
-    notifier.publish({ ...pending, status: 'PENDING' }); // no change: not repeated
-    notifier.publish({ ...pending, status: 'CONFIRMED' });
-    notifier.publish({ ...pending, status: 'CANCELLED' }); // after the end
-
-    expect((await seen).map((o) => o.status)).toEqual(['PENDING', 'CONFIRMED']);
-  });
-
-  it('completes when the service shuts down', async () => {
-    const { orders, notifier } = service(async () => undefined);
-    const seen = firstValueFrom(orders.statusChanges(pending).pipe(toArray()));
-
-    notifier.beforeApplicationShutdown();
-
-    expect((await seen).map((o) => o.status)).toEqual(['PENDING']);
   });
 });
 

@@ -10,21 +10,6 @@ import {
   OrderRejected,
 } from '@app/contracts';
 import { AmqpClient, describeError, Outbox } from '@app/messaging';
-import {
-  catchError,
-  concat,
-  distinctUntilChanged,
-  EMPTY,
-  filter,
-  from,
-  interval,
-  merge,
-  type Observable,
-  of,
-  switchMap,
-  takeUntil,
-  takeWhile,
-} from 'rxjs';
 import type { OrderConfig } from '../order.config.js';
 import {
   IdempotencyKeyReusedError,
@@ -35,14 +20,18 @@ import {
   type Outcome,
 } from './order.js';
 import { OrderStatusNotifier } from './order-status.notifier.js';
-import { type OrderPage, OrdersRepository, type OrdersTx } from './orders.repository.js';
-
-/** How often a status stream re-reads its order (changes made by other replicas). */
-export const STATUS_POLL_MS = 1_000;
+import {
+  type OrderPage,
+  type Owner,
+  OrdersRepository,
+  type OrdersTx,
+} from './orders.repository.js';
 
 export interface PlaceOrder {
   customerEmail: string;
   items: OrderItem[];
+  /** The API client placing it: the order is its own (reads, cancels, Idempotency-Key). */
+  clientId: string;
 }
 
 export interface Placed {
@@ -85,7 +74,7 @@ export class OrdersService implements BeforeApplicationShutdown {
   async accept(input: PlaceOrder, idempotencyKey?: string): Promise<Placed> {
     const requestHash = hashRequest(input);
     if (idempotencyKey) {
-      const earlier = await this.replay(idempotencyKey, requestHash);
+      const earlier = await this.replay(input.clientId, idempotencyKey, requestHash);
       if (earlier) return earlier;
     }
     let order: Order;
@@ -105,7 +94,7 @@ export class OrdersService implements BeforeApplicationShutdown {
       const earlier =
         idempotencyKey &&
         isUniqueViolation(error) &&
-        (await this.replay(idempotencyKey, requestHash));
+        (await this.replay(input.clientId, idempotencyKey, requestHash));
       if (earlier) return earlier;
       throw error;
     }
@@ -144,39 +133,24 @@ export class OrdersService implements BeforeApplicationShutdown {
     await Promise.all(this.background);
   }
 
-  /**
-   * `order` (as just read), then each change of its status until it leaves PENDING; ends at
-   * once for a settled order, and when the service shuts down. Changes committed here arrive
-   * through the notifier; the row is also re-read every STATUS_POLL_MS, so a change made by
-   * another replica (its request, its sweeper) shows as well.
-   */
-  statusChanges(order: Order): Observable<Order> {
-    if (order.status !== 'PENDING') return of(order);
-    const reread = interval(STATUS_POLL_MS).pipe(
-      switchMap(() => from(this.orders.find(order.id)).pipe(catchError(() => EMPTY))),
-      filter((o): o is Order => o !== undefined),
-    );
-    return concat(of(order), merge(this.notifier.changes(order.id), reread)).pipe(
-      distinctUntilChanged((a, b) => a.status === b.status),
-      takeWhile((o) => o.status === 'PENDING', true),
-      takeUntil(this.notifier.shutdown),
-    );
-  }
-
-  async get(id: string): Promise<Order> {
-    const order = await this.orders.find(id);
+  /** Another client's order is not found: its existence is not the caller's business. */
+  async get(id: string, owner: Owner): Promise<Order> {
+    const order = await this.orders.find(id, owner);
     if (!order) throw new OrderNotFoundError(id);
     return order;
   }
 
-  list(filter: { status?: OrderStatus; limit: number; cursor?: string }): Promise<OrderPage> {
-    return this.orders.list(filter);
+  list(
+    filter: { status?: OrderStatus; limit: number; cursor?: string },
+    owner: Owner,
+  ): Promise<OrderPage> {
+    return this.orders.list(filter, owner);
   }
 
   /** CONFIRMED → CANCELLED with `order.cancelled` (inventory then releases the stock). */
-  async cancel(id: string): Promise<Order> {
+  async cancel(id: string, owner: Owner): Promise<Order> {
     const order = await this.outbox.transaction(async (trx: OrdersTx) => {
-      const order = await this.orders.findForUpdate(trx, id);
+      const order = await this.orders.findForUpdate(trx, id, owner);
       if (!order) throw new OrderNotFoundError(id);
       if (!mustCancel(order)) return order;
       const cancelled = await this.orders.setStatus(trx, id, 'CANCELLED');
@@ -252,8 +226,12 @@ export class OrdersService implements BeforeApplicationShutdown {
     return settled;
   }
 
-  private async replay(key: string, requestHash: string): Promise<Placed | undefined> {
-    const earlier = await this.orders.findByIdempotencyKey(key);
+  private async replay(
+    clientId: string,
+    key: string,
+    requestHash: string,
+  ): Promise<Placed | undefined> {
+    const earlier = await this.orders.findByIdempotencyKey(clientId, key);
     if (!earlier) return undefined;
     if (earlier.requestHash !== requestHash) throw new IdempotencyKeyReusedError();
     return { order: earlier.order, replayed: true };

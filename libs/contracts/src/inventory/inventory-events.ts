@@ -1,11 +1,12 @@
 import { z } from 'zod';
-import { Instant, OrderId, OrderItem, Sku } from '../common.js';
+import { Instant, OrderId, OrderItems, Sku } from '../common.js';
 import { defineEvent } from '../define.js';
 
 export const InventoryReserved = defineEvent('inventory.reserved', {
   version: 1,
+  owner: 'inventory',
   description: 'Stock was reserved for an order.',
-  payload: z.object({ orderId: OrderId, items: z.array(OrderItem), occurredAt: Instant }),
+  payload: z.object({ orderId: OrderId, items: OrderItems, occurredAt: Instant }),
   example: {
     orderId: '3e9a1c55-7b2d-4c1e-9f0a-2b3c4d5e6f70',
     items: [{ sku: 'LAPTOP-STAND', quantity: 2 }],
@@ -15,10 +16,11 @@ export const InventoryReserved = defineEvent('inventory.reserved', {
 
 export const InventoryReleased = defineEvent('inventory.released', {
   version: 1,
+  owner: 'inventory',
   description: "An order's reservation was released and its units returned to stock.",
   payload: z.object({
     orderId: OrderId,
-    items: z.array(OrderItem),
+    items: OrderItems,
     reason: z.enum(['ORDER_CANCELLED', 'ORDER_REJECTED']),
     occurredAt: Instant,
   }),
@@ -32,6 +34,7 @@ export const InventoryReleased = defineEvent('inventory.released', {
 
 export const InventoryStockLow = defineEvent('inventory.stock-low', {
   version: 1,
+  owner: 'inventory',
   description: 'Available units of a SKU fell to or below the configured threshold.',
   payload: z.object({
     sku: Sku,

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { Instant, OrderId, OrderItem, RejectionReason, Sku } from '../common.js';
+import { Email, Instant, OrderId, OrderItems, RejectionReason, Skus } from '../common.js';
 import { defineEvent } from '../define.js';
 
 const OrderFacts = {
   orderId: OrderId,
-  customerEmail: z.email(),
-  items: z.array(OrderItem),
+  customerEmail: Email,
+  items: OrderItems,
   occurredAt: Instant,
 };
 
@@ -18,6 +18,7 @@ const factsExample = {
 
 export const OrderCreated = defineEvent('order.created', {
   version: 1,
+  owner: 'order',
   description: 'An order was accepted and is PENDING its stock reservation.',
   payload: z.object(OrderFacts),
   example: factsExample,
@@ -25,6 +26,7 @@ export const OrderCreated = defineEvent('order.created', {
 
 export const OrderConfirmed = defineEvent('order.confirmed', {
   version: 1,
+  owner: 'order',
   description: 'Stock was reserved; the order is CONFIRMED.',
   payload: z.object(OrderFacts),
   example: factsExample,
@@ -32,13 +34,15 @@ export const OrderConfirmed = defineEvent('order.confirmed', {
 
 export const OrderRejected = defineEvent('order.rejected', {
   version: 1,
+  owner: 'order',
   description: 'The order is REJECTED; inventory releases anything it may hold for it.',
-  payload: z.object({ ...OrderFacts, reason: RejectionReason, skus: z.array(Sku) }),
+  payload: z.object({ ...OrderFacts, reason: RejectionReason, skus: Skus }),
   example: { ...factsExample, reason: 'OUT_OF_STOCK', skus: ['LAPTOP-STAND'] },
 });
 
 export const OrderCancelled = defineEvent('order.cancelled', {
   version: 1,
+  owner: 'order',
   description: 'A CONFIRMED order was CANCELLED by the customer; its stock is released.',
   payload: z.object(OrderFacts),
   example: factsExample,

@@ -5,6 +5,7 @@ import amqp, {
   type CreateChannelOpts,
 } from 'amqp-connection-manager';
 import { Defaults } from '../constants.js';
+import { ensureExchange } from '../topology/declare.js';
 import { amqplibSocket, coalesceWrites } from './coalesce-writes.js';
 import { MESSAGING_OPTIONS } from '../messaging.module-definition.js';
 import type { ResolvedMessagingOptions } from '../messaging.options.js';
@@ -72,6 +73,13 @@ export class AmqpConnection implements OnApplicationShutdown {
 
   createChannel(opts: CreateChannelOpts): ChannelWrapper {
     return this.manager.createChannel({ publishTimeout: Defaults.publishTimeoutMs, ...opts });
+  }
+
+  /** Declares the exchange unless it exists (see `ensureExchange`); call from a channel's setup. */
+  async ensureExchange(name: string, type: 'topic' | 'direct'): Promise<void> {
+    const connection = this.manager.connection;
+    if (!connection) throw new Error(`Not connected: cannot check exchange ${name}`);
+    await ensureExchange(connection, name, type);
   }
 
   /** Resolves once connected, or rejects after `timeoutMs` naming the broker it waited for. */

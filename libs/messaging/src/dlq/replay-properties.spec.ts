@@ -43,10 +43,14 @@ async function deadLettered(): Promise<MessageProperties> {
     },
     properties,
   };
-  await new FailureHandler('notification', 'notification.events', {
-    immediate: 0,
-    delaysMs: [],
-  }).handlerFailed(
+  await new FailureHandler(
+    { appId: 'notification', userId: 'notification' },
+    'notification.events',
+    {
+      immediate: 0,
+      delaysMs: [],
+    },
+  ).handlerFailed(
     { channel, ack: () => undefined, requeue: () => undefined },
     delivery,
     readMeta(delivery),

@@ -6,6 +6,7 @@ import { readMeta } from '../wire/properties.js';
 import { FailureHandler } from './failure-handler.js';
 
 const SERVICE = 'notification';
+const SENDER = { appId: SERVICE, userId: 'notification-user' };
 const WORK_QUEUE = 'notification.events';
 const DELAYS = [1_000, 10_000, 60_000];
 
@@ -79,16 +80,17 @@ function delivery(
   };
 }
 
-/** The same message as the broker hands it back from a retry queue (via the default exchange). */
+/** The same message as the broker hands it back from a retry queue (via the service's exchange). */
 function redelivered(copy: Publish): ConsumeMessage {
   return delivery(copy.options as Partial<MessageProperties>, {
-    exchange: '',
+    exchange: 'notification.dlx',
     routingKey: WORK_QUEUE,
     redelivered: false,
   });
 }
 
-const handler = () => new FailureHandler(SERVICE, WORK_QUEUE, { immediate: 2, delaysMs: DELAYS });
+// No pause before a requeue, except in the test of that pause.
+const handler = () => new FailureHandler(SENDER, WORK_QUEUE, { immediate: 2, delaysMs: DELAYS }, 0);
 
 describe('FailureHandler', () => {
   beforeAll(() => {
@@ -116,14 +118,14 @@ describe('FailureHandler', () => {
       expect(readMeta(redelivered(ch.published[0]!)).type).toBe('order.confirmed');
     });
 
-    it('moves a first failure to the first retry tier through the default exchange', async () => {
+    it("moves a first failure to the first retry tier through the service's exchange", async () => {
       const msg = delivery();
 
       await handler().handlerFailed(ch, msg, readMeta(msg), new Error('smtp down'));
 
       expect(ch.published).toHaveLength(1);
       const [copy] = ch.published;
-      expect(copy.exchange).toBe('');
+      expect(copy.exchange).toBe('notification.dlx');
       expect(copy.routingKey).toBe('notification.events.retry.1s');
       expect(copy.content).toBe(msg.content);
     });
@@ -160,12 +162,12 @@ describe('FailureHandler', () => {
       });
     });
 
-    it('drops user_id, which the broker would check against the republishing user', async () => {
+    it("publishes the copy as the service's own user, the only user_id the broker accepts", async () => {
       const msg = delivery();
 
       await handler().handlerFailed(ch, msg, readMeta(msg), new Error('smtp down'));
 
-      expect(ch.published[0].options.userId).toBeUndefined();
+      expect(ch.published[0].options.userId).toBe('notification-user');
     });
 
     it('acks the original only after the broker confirmed the copy', async () => {
@@ -238,7 +240,7 @@ describe('FailureHandler', () => {
       await handler().handlerFailed(ch, msg, readMeta(msg), new Error('still down'));
 
       const [copy] = ch.published;
-      expect(copy.exchange).toBe('');
+      expect(copy.exchange).toBe('notification.dlx');
       expect(copy.routingKey).toBe('notification.dlq');
       expect(copy.options.headers).toMatchObject({
         'x-death-reason': 'retries-exhausted',
@@ -256,7 +258,7 @@ describe('FailureHandler', () => {
 
     it('dead-letters at once when no retry tiers are configured', async () => {
       const msg = delivery();
-      const noTiers = new FailureHandler(SERVICE, WORK_QUEUE, { immediate: 0, delaysMs: [] });
+      const noTiers = new FailureHandler(SENDER, WORK_QUEUE, { immediate: 0, delaysMs: [] }, 0);
 
       await noTiers.handlerFailed(ch, msg, readMeta(msg), new Error('x'));
 
@@ -376,6 +378,25 @@ describe('FailureHandler', () => {
 
       expect(ch.ack).not.toHaveBeenCalled();
       expect(ch.requeue).toHaveBeenCalledWith(msg);
+    });
+
+    it('waits before requeueing a copy the broker refused (a full DLQ), so it does not spin', async () => {
+      jest.useFakeTimers();
+      try {
+        const ch = fakeChannel('nack');
+        const msg = delivery();
+        const slow = new FailureHandler(SENDER, WORK_QUEUE, { immediate: 0, delaysMs: [] }, 1_000);
+
+        const moving = slow.deadLetter(ch, msg, readMeta(msg), 'rejected', new Error('x'));
+        await jest.advanceTimersByTimeAsync(999);
+        expect(ch.requeue).not.toHaveBeenCalled();
+        await jest.advanceTimersByTimeAsync(1);
+
+        await expect(moving).resolves.toBe('abandoned');
+        expect(ch.requeue).toHaveBeenCalledWith(msg);
+      } finally {
+        jest.useRealTimers();
+      }
     });
 
     it('does not throw when the channel is already closed', async () => {

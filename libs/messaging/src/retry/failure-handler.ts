@@ -1,16 +1,23 @@
 import { Logger } from '@nestjs/common';
 import type { ConsumeMessage, MessageProperties, Options } from 'amqplib';
-import { Headers } from '../constants.js';
+import { Defaults, Headers } from '../constants.js';
 import { describeError, PermanentError } from '../errors.js';
 import type { RetryOptions } from '../messaging.options.js';
-import { deadLetterQueue, retryQueue } from '../topology/names.js';
+import { deadLetterQueue, retryQueue, serviceExchange } from '../topology/names.js';
 import { publishConfirmed } from '../wire/confirm.js';
 import type { ConsumerChannel } from '../transport/consumer-channel.js';
-import type { IncomingMeta } from '../wire/properties.js';
+import type { IncomingMeta, Sender } from '../wire/properties.js';
 
 /** Why a message left its work queue; the `x-death-reason` header of a dead letter. */
 export type DeathReason =
-  'malformed' | 'unknown-type' | 'invalid' | 'rejected' | 'retries-exhausted' | 'no-reply-to';
+  | 'malformed'
+  | 'unknown-type'
+  | 'invalid'
+  | 'rejected'
+  | 'retries-exhausted'
+  | 'no-reply-to'
+  | 'untrusted-publisher'
+  | 'too-large';
 
 /** The channel a delivery came on, and how it is settled there (acks are batched). */
 export type DeliveryChannel = Pick<ConsumerChannel, 'channel' | 'ack' | 'requeue'>;
@@ -21,15 +28,22 @@ export type MoveOutcome = 'retried' | 'dead-lettered' | 'abandoned';
 /**
  * Moves a failed delivery to its next retry tier or to the dead-letter queue, and acks the
  * original only after the broker confirmed the copy: a message is never in neither place.
+ * Copies go through the service's own exchange, published as the service's broker user.
  */
 export class FailureHandler {
   private readonly logger = new Logger(FailureHandler.name);
+  private readonly service: string;
+  private readonly exchange: string;
 
   constructor(
-    private readonly service: string,
+    private readonly sender: Sender,
     private readonly workQueue: string,
     private readonly retry: RetryOptions,
-  ) {}
+    private readonly refusedBackoffMs: number = Defaults.refusedMoveBackoffMs,
+  ) {
+    this.service = sender.appId;
+    this.exchange = serviceExchange(sender.appId);
+  }
 
   /**
    * A handler threw after its immediate tries: schedule a delayed retry or give up.
@@ -94,16 +108,19 @@ export class FailureHandler {
     try {
       await publishConfirmed(
         ch.channel,
-        '',
+        this.exchange,
         queue,
         msg.content,
-        copyProperties(msg.properties, meta, headers),
+        copyProperties(msg.properties, meta, headers, this.sender.userId),
       );
       ch.ack(msg);
       return true;
     } catch (error) {
-      // Not moved: leave it to the broker. A closed channel redelivers it; a nack'ed copy is requeued.
+      // Not moved: leave it to the broker. A closed channel redelivers it; a copy the broker
+      // refused (a full DLQ nacks) is requeued after a pause, so it waits in its work queue
+      // instead of spinning through the consumer.
       this.logger.error(`could not move message to ${queue}: ${describeError(error)}`);
+      await new Promise((resolve) => setTimeout(resolve, this.refusedBackoffMs));
       safely(() => ch.requeue(msg));
       return false;
     }
@@ -124,18 +141,21 @@ function copyProperties(
   p: MessageProperties,
   meta: IncomingMeta,
   headers: Record<string, unknown>,
+  userId: string,
 ): Options.Publish {
   return {
     contentType: p.contentType,
     contentEncoding: p.contentEncoding,
     messageId: p.messageId,
     correlationId: p.correlationId,
-    // A copy comes back through the default exchange, so the routing key no longer names the
-    // event: keep the type readMeta resolved (a bare publisher may have set none).
+    // A copy comes back through the service's exchange, so the routing key no longer names
+    // the event: keep the type readMeta resolved (a bare publisher may have set none).
     type: meta.type ?? p.type,
     timestamp: p.timestamp,
     appId: p.appId,
-    userId: undefined, // the broker checks user_id against the publishing user
+    // The broker accepts only the publishing user here. The original publisher was checked
+    // when the message first arrived; a copy is trusted as this service's own.
+    userId,
     persistent: true,
     headers: { ...p.headers, ...headers },
   };

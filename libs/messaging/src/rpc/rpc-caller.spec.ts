@@ -119,7 +119,7 @@ describe('RpcCaller', () => {
   beforeEach(() => {
     jest.useFakeTimers();
     broker = fakeConnection();
-    caller = new RpcCaller(broker.connection, 'order');
+    caller = new RpcCaller(broker.connection, { appId: 'order', userId: 'order' });
   });
 
   afterEach(async () => {

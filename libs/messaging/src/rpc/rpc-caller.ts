@@ -6,7 +6,7 @@ import type { AmqpConnection } from '../connection/amqp-connection.js';
 import { DIRECT_REPLY_TO, Headers } from '../constants.js';
 import { RpcError, RpcTimeoutError, RpcUnavailableError } from '../errors.js';
 import { rpcQueue, serviceOfRpc } from '../topology/names.js';
-import { decodeJson, encodeJson, publishProperties } from '../wire/properties.js';
+import { decodeJson, encodeJson, publishProperties, type Sender } from '../wire/properties.js';
 import { isRpcReply } from '../wire/rpc-reply.js';
 import { DeadlineTimer } from './deadline-timer.js';
 
@@ -43,10 +43,10 @@ export class RpcCaller {
 
   constructor(
     connection: AmqpConnection,
-    private readonly service: string,
+    private readonly sender: Sender,
   ) {
     this.wrapper = connection.createChannel({
-      name: `${service}-rpc-client`,
+      name: `${sender.appId}-rpc-client`,
       confirm: false,
       setup: async (ch: Channel) => {
         // Replies arrive on the channel that consumes the pseudo-queue, with nothing to declare.
@@ -109,7 +109,7 @@ export class RpcCaller {
         correlationId: call.id,
         headers: call.headers,
       },
-      this.service,
+      this.sender,
       {
         replyTo: DIRECT_REPLY_TO,
         // A request nobody picked up in time is dropped by the broker, not executed late.

@@ -6,6 +6,7 @@ import amqplib, {
   type Options,
 } from 'amqplib';
 import type { EventContract, PayloadOf } from '@app/contracts';
+import { brokerUserOf } from '../messaging.options.js';
 import { EVENTS_EXCHANGE } from '../topology/names.js';
 import { waitFor } from './wait-for.js';
 
@@ -14,6 +15,8 @@ export interface CapturedMessage {
   type: string | undefined;
   messageId: string | undefined;
   correlationId: string | undefined;
+  /** Who published it, as the broker vouches (AMQP `user_id`). */
+  userId: string | undefined;
   headers: Record<string, unknown>;
   body: unknown;
 }
@@ -29,12 +32,14 @@ export class EventProbe {
   private constructor(
     private readonly connection: ChannelModel,
     private readonly channel: ConfirmChannel,
+    /** The broker user the probe connects as: what it publishes carries it as `user_id`. */
+    readonly user: string,
   ) {}
 
   static async start(url: string, bindingKeys: readonly string[] = ['#']): Promise<EventProbe> {
     const connection = await amqplib.connect(url);
     const channel = await connection.createConfirmChannel();
-    const probe = new EventProbe(connection, channel);
+    const probe = new EventProbe(connection, channel, brokerUserOf([url]));
     await channel.assertExchange(EVENTS_EXCHANGE, 'topic', { durable: true });
     const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true });
     for (const key of bindingKeys) await channel.bindQueue(queue, EVENTS_EXCHANGE, key);
@@ -53,6 +58,7 @@ export class EventProbe {
           type: msg.properties.type as string | undefined,
           messageId: msg.properties.messageId as string | undefined,
           correlationId: msg.properties.correlationId as string | undefined,
+          userId: msg.properties.userId as string | undefined,
           headers: (msg.properties.headers ?? {}) as Record<string, unknown>,
           body,
         });
@@ -89,7 +95,10 @@ export class EventProbe {
     return this.received.filter((m) => m.type === contract.name && where(m.body as PayloadOf<C>));
   }
 
-  /** Publishes raw bytes (or JSON) and waits for the broker's confirm. */
+  /**
+   * Publishes raw bytes (or JSON) and waits for the broker's confirm. `user_id` is the
+   * probe's user, as every publisher sets it, unless `options` say otherwise.
+   */
   async publish(
     exchange: string,
     routingKey: string,
@@ -97,8 +106,9 @@ export class EventProbe {
     options: Options.Publish = {},
   ) {
     const content = Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
+    const properties = { userId: this.user, ...options };
     await new Promise<void>((resolve, reject) =>
-      this.channel.publish(exchange, routingKey, content, options, (err) =>
+      this.channel.publish(exchange, routingKey, content, properties, (err) =>
         err ? reject(err) : resolve(),
       ),
     );

@@ -19,6 +19,15 @@ export function eventsQueue(service: string): string {
   return `${service}.events`;
 }
 
+/**
+ * The service's own direct exchange, routing by queue name to its work, delay and dead-letter
+ * queues: retries and dead letters move through it (and DLQ replays come back through it), so
+ * no service needs to write to the default exchange, which reaches every queue of the vhost.
+ */
+export function serviceExchange(service: string): string {
+  return `${service}.dlx`;
+}
+
 export function deadLetterQueue(service: string): string {
   return `${service}.dlq`;
 }

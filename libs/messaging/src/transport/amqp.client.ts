@@ -13,7 +13,13 @@ import { RpcCaller } from '../rpc/rpc-caller.js';
 import { MessagingObservers } from '../observability/observers.js';
 import { EVENTS_EXCHANGE, rpcQueue, serviceOfRpc } from '../topology/names.js';
 import { ConfirmedPublisher } from '../wire/confirmed-publisher.js';
-import { encodeJson, type OutgoingMeta, publishProperties } from '../wire/properties.js';
+import {
+  encodeJson,
+  type OutgoingMeta,
+  publishProperties,
+  type Sender,
+  senderOf,
+} from '../wire/properties.js';
 
 export interface CallOptions {
   timeoutMs?: number;
@@ -36,6 +42,7 @@ export class AmqpClient extends ClientProxy {
   private readonly logger = new Logger(AmqpClient.name);
   private readonly breakers = new Map<string, CircuitBreaker>();
   private publisher = new ConfirmedPublisher(Defaults.publishTimeoutMs);
+  private readonly sender: Sender;
   private rpc?: RpcCaller;
   private eventChannel?: ChannelWrapper;
 
@@ -45,6 +52,7 @@ export class AmqpClient extends ClientProxy {
     private readonly observers: MessagingObservers = new MessagingObservers(),
   ) {
     super();
+    this.sender = senderOf(options);
   }
 
   /** Channels open lazily, on the first call or publish; calls made meanwhile wait for them. */
@@ -94,7 +102,7 @@ export class AmqpClient extends ClientProxy {
         headers,
         correlationId: message.correlationId ?? MessageContext.correlationId(),
       },
-      this.options.service,
+      this.sender,
       PERSISTENT,
     );
     const confirmed = this.eventPublisher().publish(
@@ -210,7 +218,7 @@ export class AmqpClient extends ClientProxy {
   }
 
   private rpcCaller(): RpcCaller {
-    return (this.rpc ??= new RpcCaller(this.connection, this.options.service));
+    return (this.rpc ??= new RpcCaller(this.connection, this.sender));
   }
 
   private eventPublisher(): ConfirmedPublisher {
@@ -223,7 +231,7 @@ export class AmqpClient extends ClientProxy {
       name: `${this.options.service}-publisher`,
       confirm: true,
       setup: async (ch: ConfirmChannel) => {
-        await ch.assertExchange(EVENTS_EXCHANGE, 'topic', { durable: true });
+        await this.connection.ensureExchange(EVENTS_EXCHANGE, 'topic');
         this.publisher.attach(ch);
       },
     });

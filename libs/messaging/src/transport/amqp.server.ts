@@ -12,13 +12,16 @@ import {
   serviceQueues,
   type ServiceTopology,
 } from '../topology/declare.js';
-import { eventsQueue, rpcQueue } from '../topology/names.js';
+import { EVENTS_EXCHANGE, eventsQueue, rpcQueue } from '../topology/names.js';
+import { InboundScreen } from '../trust/inbound-screen.js';
 import {
   decodeJson,
   encodeJson,
   type IncomingMeta,
   publishProperties,
   readMeta,
+  type Sender,
+  senderOf,
 } from '../wire/properties.js';
 import type { RpcReply } from '../wire/rpc-reply.js';
 import { AmqpContext } from './amqp.context.js';
@@ -59,6 +62,8 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
   private readonly failures: FailureHandler;
   private readonly rpcFailures: FailureHandler;
   private readonly invoker: HandlerInvoker;
+  private readonly sender: Sender;
+  private screen!: InboundScreen;
   private replyChannel: Channel | undefined;
   private closing = false;
   private topology: ServiceTopology | undefined;
@@ -70,8 +75,9 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
   ) {
     super();
     const { service, retry } = options;
-    this.failures = new FailureHandler(service, eventsQueue(service), retry);
-    this.rpcFailures = new FailureHandler(service, rpcQueue(service), retry);
+    this.sender = senderOf(options);
+    this.failures = new FailureHandler(this.sender, eventsQueue(service), retry);
+    this.rpcFailures = new FailureHandler(this.sender, rpcQueue(service), retry);
     this.invoker = new HandlerInvoker(retry);
   }
 
@@ -100,8 +106,10 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
       retryDelaysMs: this.invoker.retryDelays(
         [...this.messageHandlers.values()].filter((h) => h.isEventHandler),
       ),
+      deadLetterQueueMaxLength: this.options.deadLetterQueueMaxLength,
     };
     this.topology = topology;
+    this.screen = new InboundScreen(this.options, this.messageHandlers);
     await this.connection.waitForConnect(this.options.connectTimeoutMs);
     const ready: Promise<void>[] = [];
     if (topology.rpc) {
@@ -126,7 +134,11 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
           `${this.options.service}-events`,
           queue,
           this.options.prefetch,
-          (ch) => declareServiceTopology(ch, topology),
+          async (ch) => {
+            // Bindings need the shared exchange; the broker's definitions normally hold it.
+            await this.connection.ensureExchange(EVENTS_EXCHANGE, 'topic');
+            await declareServiceTopology(ch, topology);
+          },
           (ch, msg) => this.consumeOne('event', queue, ch, msg, process),
         ),
       );
@@ -228,12 +240,14 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
     msg: ConsumeMessage,
     meta: IncomingMeta,
   ): Promise<Ended> {
-    const decoded = decodeJson(msg.content);
-    if (!decoded.ok) return this.deadLetter(ch, msg, meta, 'malformed', decoded.error);
     const handler = meta.type ? this.messageHandlers.get(meta.type) : undefined;
     if (!handler?.isEventHandler) {
       return this.deadLetter(ch, msg, meta, 'unknown-type', `no handler for "${meta.type}"`);
     }
+    const refused = this.screen.size(msg) ?? this.screen.event(msg, meta);
+    if (refused) return this.deadLetter(ch, msg, meta, refused.reason, refused.error);
+    const decoded = decodeJson(msg.content);
+    if (!decoded.ok) return this.deadLetter(ch, msg, meta, 'malformed', decoded.error);
     let payload: unknown;
     try {
       payload = this.invoker.validate(handler, meta.type!, decoded.value, meta.version);
@@ -278,13 +292,19 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
       const error = 'RPC request without reply_to';
       return this.deadLetter(ch, msg, meta, 'no-reply-to', error, this.rpcFailures);
     }
+    // A request from a caller its contract does not name gets no answer, only the DLQ.
+    const known = meta.type !== undefined && this.messageHandlers.has(meta.type);
+    const refused = this.screen.size(msg) ?? (known ? this.screen.request(msg, meta) : undefined);
+    if (refused) {
+      return this.deadLetter(ch, msg, meta, refused.reason, refused.error, this.rpcFailures);
+    }
     const reply = await this.answer(ch, msg, meta);
     const type = `${meta.type ?? 'unknown'}.reply`;
     const info = { kind: 'rpc-reply', type, exchange: '', routingKey: meta.replyTo } as const;
     const headers = this.observers.active ? this.observers.headers(info, undefined) : undefined;
     const properties = publishProperties(
       { type, version: meta.version ?? 1, correlationId: meta.correlationId, headers },
-      this.options.service,
+      this.sender,
       TRANSIENT,
     );
     try {

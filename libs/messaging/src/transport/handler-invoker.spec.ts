@@ -9,11 +9,13 @@ import { ContractViolationError } from '../errors.js';
 import { HandlerInvoker } from './handler-invoker.js';
 
 const PriceV1 = defineEvent('price.changed', {
+  owner: 'price',
   version: 1,
   description: 'v1: amount in euros',
   payload: z.object({ sku: z.string(), amount: z.number() }),
 });
 const PriceV2 = defineEvent('price.changed', {
+  owner: 'price',
   version: 2,
   description: 'v2: amount in cents',
   payload: z.object({ sku: z.string(), amountCents: z.number().int() }),
@@ -47,6 +49,7 @@ describe('HandleEvent with several versions', () => {
 
   it('refuses versions of different messages when the class is declared', () => {
     const Other = defineEvent('price.dropped', {
+      owner: 'price',
       version: 2,
       description: 'x',
       payload: z.object({}),

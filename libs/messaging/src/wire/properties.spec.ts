@@ -38,24 +38,27 @@ function message(
   };
 }
 
+const ORDER = { appId: 'order', userId: 'order-user' };
+
 describe('publishProperties', () => {
   afterEach(() => {
     jest.useRealTimers();
   });
 
   it('marks the body as JSON and carries type, version and sender', () => {
-    const p = publishProperties({ type: 'order.created', version: 2 }, 'order');
+    const p = publishProperties({ type: 'order.created', version: 2 }, ORDER);
 
     expect(p.contentType).toBe('application/json');
     expect(p.type).toBe('order.created');
     expect(p.headers).toEqual({ 'x-message-version': 2 });
     expect(p.appId).toBe('order');
+    expect(p.userId).toBe('order-user');
   });
 
   it('gives every message a fresh uuid unless one is supplied', () => {
-    const first = publishProperties({ type: 't', version: 1 }, 'order');
-    const second = publishProperties({ type: 't', version: 1 }, 'order');
-    const fixed = publishProperties({ type: 't', version: 1, messageId: 'outbox-42' }, 'order');
+    const first = publishProperties({ type: 't', version: 1 }, ORDER);
+    const second = publishProperties({ type: 't', version: 1 }, ORDER);
+    const fixed = publishProperties({ type: 't', version: 1, messageId: 'outbox-42' }, ORDER);
 
     expect(first.messageId).toMatch(UUID);
     expect(second.messageId).toMatch(UUID);
@@ -66,7 +69,7 @@ describe('publishProperties', () => {
   it('stamps the time in whole seconds, as AMQP timestamps are', () => {
     jest.useFakeTimers({ now: 1_700_000_000_999 });
 
-    expect(publishProperties({ type: 't', version: 1 }, 'order').timestamp).toBe(1_700_000_000);
+    expect(publishProperties({ type: 't', version: 1 }, ORDER).timestamp).toBe(1_700_000_000);
   });
 
   it('keeps caller headers next to the version, and the version wins', () => {
@@ -77,7 +80,7 @@ describe('publishProperties', () => {
         correlationId: 'req-1',
         headers: { 'x-request-id': 'req-0', 'x-message-version': 99 },
       },
-      'order',
+      ORDER,
     );
 
     expect(p.correlationId).toBe('req-1');
@@ -85,7 +88,7 @@ describe('publishProperties', () => {
   });
 
   it('lets extra options such as persistence and reply-to through', () => {
-    const p = publishProperties({ type: 't', version: 1 }, 'order', {
+    const p = publishProperties({ type: 't', version: 1 }, ORDER, {
       persistent: true,
       replyTo: 'amq.rabbitmq.reply-to',
       expiration: '5000',
@@ -103,7 +106,7 @@ describe('readMeta', () => {
   it('reads back what publishProperties wrote', () => {
     const out = publishProperties(
       { type: 'order.created', version: 1, correlationId: 'corr-1' },
-      'order',
+      ORDER,
       { replyTo: 'reply-q' },
     );
 

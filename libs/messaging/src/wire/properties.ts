@@ -19,9 +19,22 @@ export interface PublishExtras {
   mandatory?: boolean;
 }
 
+/**
+ * Who publishes: `app_id` names the service, `user_id` its broker user. RabbitMQ refuses a
+ * `user_id` that is not the connection's user, so consumers can trust it (docs/security.md).
+ */
+export interface Sender {
+  appId: string;
+  userId: string;
+}
+
+export function senderOf(options: { service: string; brokerUser: string }): Sender {
+  return { appId: options.service, userId: options.brokerUser };
+}
+
 export function publishProperties(
   meta: OutgoingMeta,
-  appId: string,
+  sender: Sender,
   extra: PublishExtras = {},
 ): Options.Publish {
   // One literal with every key, in one order: amqplib reads each option of every publish,
@@ -33,7 +46,8 @@ export function publishProperties(
     // AMQP timestamps are whole seconds since the epoch.
     timestamp: Math.floor(Date.now() / 1000),
     correlationId: meta.correlationId,
-    appId,
+    appId: sender.appId,
+    userId: sender.userId,
     headers: meta.headers
       ? { ...meta.headers, [Headers.version]: meta.version }
       : versionHeaders(meta.version),

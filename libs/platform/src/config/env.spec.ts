@@ -8,7 +8,8 @@ import { loadServiceConfig } from './service-config.js';
 
 const VALID: Env = {
   RABBITMQ_URL: 'amqp://guest:guest@rabbitmq:5672/shop',
-  DATABASE_URL: 'postgres://shop:shop@postgres:5432/shop',
+  DATABASE_URL: 'postgres://shop:not-the-demo-one@postgres:5432/shop',
+  API_KEYS: 'web:write:write-key-aaaaaaaaaaaa',
 };
 
 const noExtra = z.object({});
@@ -166,7 +167,7 @@ describe('loadServiceConfig', () => {
         port: 3001,
         bodyLimit: '100kb',
         rateLimitPerMinute: 1200,
-        apiKeys: { write: [], admin: [] },
+        apiKeys: [{ client: 'web', role: 'write', key: 'write-key-aaaaaaaaaaaa' }],
       },
       database: { url: VALID.DATABASE_URL, schema: 'orders', migrateOnStart: true },
       messaging: {
@@ -176,9 +177,12 @@ describe('loadServiceConfig', () => {
         queueType: 'classic',
         retry: { immediate: 2, delaysMs: [1000, 10000, 60000] },
         shutdownTimeoutMs: 10000,
+        maxMessageBytes: 65536,
+        deadLetterQueueMaxLength: 100000,
       },
       log: { format: 'pretty', level: 'log' },
       tracing: { exporter: 'none' },
+      insecureDevMode: false,
     });
   });
 
@@ -273,42 +277,106 @@ describe('loadServiceConfig', () => {
     expect(load(VALID, extra).env).toEqual({ RPC_TIMEOUT_MS: 5000 });
   });
 
-  it('maps the HTTP hardening variables, API keys split on commas', () => {
+  it('maps the HTTP hardening variables, API keys as client, role and key', () => {
     const { config } = load({
       ...VALID,
       HTTP_BODY_LIMIT: '1mb',
       HTTP_RATE_LIMIT: '0',
-      API_KEYS: 'write-key-aaaaaaaaaaaa, write-key-bbbbbbbbbbbb',
-      ADMIN_API_KEYS: 'admin-key-cccccccccccc',
+      API_KEYS: 'web:read:read-key-aaaaaaaaaaaa, ops:admin:admin:key-with-colons',
     });
 
     expect(config.http).toMatchObject({
       bodyLimit: '1mb',
       rateLimitPerMinute: 0,
-      apiKeys: {
-        write: ['write-key-aaaaaaaaaaaa', 'write-key-bbbbbbbbbbbb'],
-        admin: ['admin-key-cccccccccccc'],
-      },
+      apiKeys: [
+        { client: 'web', role: 'read', key: 'read-key-aaaaaaaaaaaa' },
+        { client: 'ops', role: 'admin', key: 'admin:key-with-colons' },
+      ],
     });
   });
 
-  it('refuses short API keys, an empty one in the list and a body limit without a unit', () => {
+  it('refuses a short key, an entry without client or role, and a body limit without a unit', () => {
     const error = configError(() =>
       load({
         ...VALID,
-        API_KEYS: 'secret',
-        ADMIN_API_KEYS: 'admin-key-cccccccccccc,',
+        API_KEYS: 'web:write:secret,write-key-bbbbbbbbbbbb,web:owner:key-cccccccccccccc',
         HTTP_BODY_LIMIT: '100',
       }),
     );
 
+    expect(error.problems).toHaveLength(4);
+    expect(error.problems[0]).toBe('HTTP_BODY_LIMIT: must be a size such as 100kb or 1mb');
+    for (const i of [0, 1, 2]) {
+      expect(error.problems[i + 1]).toMatch(
+        new RegExp(`^API_KEYS\\.${i}: each entry must be <client>:<read\\|write\\|admin>:<key>`),
+      );
+    }
+  });
+
+  it('refuses ADMIN_API_KEYS, saying where admin keys go now', () => {
+    const error = configError(() => load({ ...VALID, ADMIN_API_KEYS: 'admin-key-cccccccccccc' }));
+
     expect(error.problems).toEqual([
-      'HTTP_BODY_LIMIT: must be a size such as 100kb or 1mb',
-      'API_KEYS.0: each key must be 16-256 printable characters, no spaces',
-      'ADMIN_API_KEYS.1: each key must be 16-256 printable characters, no spaces',
+      'ADMIN_API_KEYS: is gone: list admin keys in API_KEYS as <client>:admin:<key>',
     ]);
   });
 
+  it('maps BROKER_USERS, the message size limit and the DLQ bound to the messaging options', () => {
+    const { config } = load({
+      ...VALID,
+      BROKER_USERS: 'order=order-svc, inventory=inventory-svc',
+      RABBITMQ_MAX_MESSAGE_BYTES: '1024',
+      DLQ_MAX_LENGTH: '50',
+    });
+
+    expect(config.messaging).toMatchObject({
+      brokerUsers: { order: 'order-svc', inventory: 'inventory-svc' },
+      maxMessageBytes: 1024,
+      deadLetterQueueMaxLength: 50,
+    });
+  });
+});
+
+describe('fail closed', () => {
+  it('refuses to start without API keys', () => {
+    const { API_KEYS: _none, ...keyless } = VALID;
+    const error = configError(() => load(keyless));
+
+    expect(error.problems).toEqual([expect.stringMatching(/^API_KEYS: is required/)]);
+    expect(error.message).toContain('INSECURE_DEV_MODE=true');
+  });
+
+  it.each([
+    ['a demo API key', { API_KEYS: 'web:write:local-dev-api-key-0001' }, 'API_KEYS'],
+    [
+      'a demo broker password',
+      { RABBITMQ_URL: 'amqp://order:order-secret@rabbitmq:5672/shop' },
+      'RABBITMQ_URL',
+    ],
+    [
+      'a demo database password',
+      { DATABASE_URL: 'postgres://shop:shop@postgres:5432/shop' },
+      'DATABASE_URL',
+    ],
+  ])('refuses %s', (_, env, variable) => {
+    const error = configError(() => load({ ...VALID, ...env }));
+
+    expect(error.problems).toEqual([expect.stringMatching(new RegExp(`^${variable}: .*demo`))]);
+  });
+
+  it('takes no keys and the demo credentials with INSECURE_DEV_MODE=true, and says so', () => {
+    const { config } = load({
+      RABBITMQ_URL: 'amqp://order:order-secret@rabbitmq:5672/shop',
+      DATABASE_URL: 'postgres://shop:shop@postgres:5432/shop',
+      INSECURE_DEV_MODE: 'true',
+    });
+
+    expect(config.insecureDevMode).toBe(true);
+    expect(config.http.apiKeys).toEqual([]);
+  });
+});
+
+describe('loadServiceConfig, continued', () => {
   it('ignores variables it does not know', () => {
     expect(() => load({ ...VALID, PATH: '/usr/bin', HOME: '/root' })).not.toThrow();
   });

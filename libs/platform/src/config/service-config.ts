@@ -12,18 +12,42 @@ import {
   postgresUrl,
   schemaName,
 } from './env.js';
+import type { ApiKeyEntry, ApiKeyRole } from '../http/api-keys.js';
 import { tracingConfig, type TracingConfig, tracingEnv } from '../tracing/tracing.config.js';
+import { insecureSettings } from './insecure-settings.js';
 
-/** Comma-separated secrets; each long enough not to be guessed. */
+/** Comma-separated `<client>:<role>:<key>` entries; each key long enough not to be guessed. */
 const apiKeyList = z
   .string()
-  .transform((value) => value.split(',').map((key) => key.trim()))
+  .transform((value) => value.split(',').map((entry) => entry.trim()))
   .pipe(
     z.array(
       z
         .string()
-        .regex(/^[\x21-\x7e]{16,256}$/, 'each key must be 16-256 printable characters, no spaces'),
+        .regex(
+          /^[a-z0-9][a-z0-9._-]{0,63}:(read|write|admin):[\x21-\x7e]{16,256}$/,
+          'each entry must be <client>:<read|write|admin>:<key>, the client 1-64 characters of a-z, 0-9, ".", "_" and "-", the key 16-256 printable characters, no spaces',
+        )
+        .transform((entry): ApiKeyEntry => {
+          const [client, role, ...key] = entry.split(':');
+          return { client: client!, role: role as ApiKeyRole, key: key.join(':') };
+        }),
     ),
+  );
+
+/** Comma-separated `<service>=<broker user>` pairs. */
+const brokerUserMap = z
+  .string()
+  .transform((value) => value.split(',').map((pair) => pair.trim()))
+  .pipe(
+    z.array(
+      z
+        .string()
+        .regex(/^[a-z0-9][a-z0-9-]*=[^\s=,]+$/, 'each entry must be <service>=<broker user>'),
+    ),
+  )
+  .transform((pairs) =>
+    Object.fromEntries(pairs.map((pair) => pair.split('=') as [string, string])),
   );
 
 /** Variables every service reads; each app extends this with its own (see .env.example). */
@@ -56,10 +80,20 @@ export const serviceEnv = {
     .default('100kb'),
   /** Requests per minute per client (API key, else IP) before 429; 0 turns the limit off. */
   HTTP_RATE_LIMIT: z.coerce.number().int().min(0).default(1_200),
-  /** Keys accepted on write endpoints (x-api-key). Unset: writes are open (development). */
+  /** The HTTP API's clients: `<client>:<role>:<key>,...`. Required unless INSECURE_DEV_MODE. */
   API_KEYS: apiKeyList.optional(),
-  /** Keys accepted on admin endpoints (PUT /stock) and on write endpoints. */
-  ADMIN_API_KEYS: apiKeyList.optional(),
+  /** Replaced by `<client>:admin:<key>` entries of API_KEYS: refused so nobody runs keyless. */
+  ADMIN_API_KEYS: z
+    .never({ error: 'is gone: list admin keys in API_KEYS as <client>:admin:<key>' })
+    .optional(),
+  /** Development only: run without API keys and with the documented demo credentials. */
+  INSECURE_DEV_MODE: flag.default(false),
+  /** Each service's broker user, compared with incoming messages' user_id. */
+  BROKER_USERS: brokerUserMap.optional(),
+  /** Largest message body a consumer parses; a larger one goes to the DLQ (too-large). */
+  RABBITMQ_MAX_MESSAGE_BYTES: positiveInt.default(64 * 1024),
+  /** Dead letters <service>.dlq keeps; past it, failed messages wait in their work queue. */
+  DLQ_MAX_LENGTH: positiveInt.default(100_000),
 };
 
 export interface HttpConfig {
@@ -69,8 +103,8 @@ export interface HttpConfig {
   bodyLimit: string;
   /** Requests per minute per client; 0: no limit. */
   rateLimitPerMinute: number;
-  /** Both empty: no key required (development). See libs/platform/src/http/api-key.guard.ts. */
-  apiKeys: { write: string[]; admin: string[] };
+  /** Empty only with INSECURE_DEV_MODE: no key required. See libs/platform/src/http/api-key.guard.ts. */
+  apiKeys: ApiKeyEntry[];
 }
 
 export interface ServiceConfig {
@@ -80,6 +114,8 @@ export interface ServiceConfig {
   messaging: MessagingModuleOptions;
   log: { format: 'json' | 'pretty'; level: 'error' | 'warn' | 'log' | 'debug' | 'verbose' };
   tracing: TracingConfig;
+  /** INSECURE_DEV_MODE: logged as a warning on every start. */
+  insecureDevMode: boolean;
 }
 
 /**
@@ -98,6 +134,8 @@ export function loadServiceConfig<E extends z.ZodObject>(
     DATABASE_SCHEMA: schemaName.default(defaults.schema),
   });
   const [parsed, own] = parseEnvParts(env, common, extra);
+  const problems = insecureSettings(parsed);
+  if (problems.length > 0 && !parsed.INSECURE_DEV_MODE) throw new ConfigValidationError(problems);
   const config: ServiceConfig = {
     service,
     http: {
@@ -105,7 +143,7 @@ export function loadServiceConfig<E extends z.ZodObject>(
       port: parsed.HTTP_PORT,
       bodyLimit: parsed.HTTP_BODY_LIMIT,
       rateLimitPerMinute: parsed.HTTP_RATE_LIMIT,
-      apiKeys: { write: parsed.API_KEYS ?? [], admin: parsed.ADMIN_API_KEYS ?? [] },
+      apiKeys: parsed.API_KEYS ?? [],
     },
     database: {
       url: parsed.DATABASE_URL,
@@ -120,9 +158,13 @@ export function loadServiceConfig<E extends z.ZodObject>(
       tls: parsed.RABBITMQ_CA_FILE ? { ca: [readCaFile(parsed.RABBITMQ_CA_FILE)] } : undefined,
       retry: { immediate: parsed.RETRY_IMMEDIATE, delaysMs: parsed.RETRY_DELAYS_MS },
       shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS,
+      brokerUsers: parsed.BROKER_USERS,
+      maxMessageBytes: parsed.RABBITMQ_MAX_MESSAGE_BYTES,
+      deadLetterQueueMaxLength: parsed.DLQ_MAX_LENGTH,
     },
     log: { format: parsed.LOG_FORMAT, level: parsed.LOG_LEVEL },
     tracing: tracingConfig(parsed),
+    insecureDevMode: parsed.INSECURE_DEV_MODE,
   };
   return { config, env: own };
 }

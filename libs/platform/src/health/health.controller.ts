@@ -3,12 +3,15 @@ import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs
 import { AmqpClient, AmqpConnection } from '@app/messaging';
 import { type Kysely, sql } from 'kysely';
 import { DATABASE } from '../database/database.module.js';
+import { PublicRoute } from '../http/api-key.guard.js';
 
 /**
  * Liveness: the process answers. Readiness: the broker and the database are reachable
  * (503 otherwise); an open RPC circuit reports "degraded" (200): the service still answers,
  * failing fast what depends on the service behind the circuit.
  */
+// Probes (Docker, Kubernetes) call without a key; the answer holds no customer data.
+@PublicRoute()
 @Controller('health')
 export class HealthController {
   constructor(

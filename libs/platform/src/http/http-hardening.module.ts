@@ -1,8 +1,16 @@
-import { type DynamicModule, Logger, Module, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  type DynamicModule,
+  Inject,
+  Logger,
+  Module,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import type { HttpConfig } from '../config/service-config.js';
 import { ApiKeyGuard } from './api-key.guard.js';
 import { ApiKeys } from './api-keys.js';
+
+const INSECURE_DEV_MODE = Symbol('INSECURE_DEV_MODE');
 
 /**
  * The guards of every HTTP API: the rate limit (HTTP_RATE_LIMIT, off with 0) and the API keys
@@ -14,9 +22,9 @@ import { ApiKeys } from './api-keys.js';
  */
 @Module({})
 export class HttpHardeningModule implements OnApplicationBootstrap {
-  constructor(private readonly keys: ApiKeys) {}
+  constructor(@Inject(INSECURE_DEV_MODE) private readonly insecure: boolean) {}
 
-  static forRoot(http: HttpConfig): DynamicModule {
+  static forRoot(http: HttpConfig, insecureDevMode: boolean): DynamicModule {
     const keys = new ApiKeys(http.apiKeys);
     const limit = http.rateLimitPerMinute;
     return {
@@ -27,15 +35,18 @@ export class HttpHardeningModule implements OnApplicationBootstrap {
           : [],
       providers: [
         { provide: ApiKeys, useValue: keys },
+        { provide: INSECURE_DEV_MODE, useValue: insecureDevMode },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
       ],
+      exports: [ApiKeys],
     };
   }
 
+  /** Said on every start, so nobody runs a development set-up in production unawares. */
   onApplicationBootstrap(): void {
-    if (this.keys.open) {
-      new Logger('ApiKeys').warn(
-        'Neither API_KEYS nor ADMIN_API_KEYS is set: write and admin endpoints take requests without a key (development only)',
+    if (this.insecure) {
+      new Logger('Security').warn(
+        'INSECURE_DEV_MODE is on: without API_KEYS every route is open, and the documented demo keys and passwords are accepted. Never in production (docs/security.md).',
       );
     }
   }

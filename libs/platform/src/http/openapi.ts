@@ -131,7 +131,7 @@ export function setupOpenApi(app: INestApplication, service: string, info?: ApiI
         in: 'header',
         name: API_KEY_HEADER,
         description:
-          'Write endpoints take a key of API_KEYS or ADMIN_API_KEYS, admin endpoints one of ADMIN_API_KEYS. With neither set (development), no key is needed.',
+          'Every endpoint but /health takes a key of API_KEYS (`<client>:<role>:<key>`): read keys read their own client’s orders, write keys also place and cancel them, admin keys do everything for every client (docs/security.md).',
       },
       API_KEY_SCHEME,
     )

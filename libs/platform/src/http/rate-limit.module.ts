@@ -10,14 +10,14 @@ import {
 } from '@nestjs/throttler';
 import type { Request } from 'express';
 import { ApiKeys } from './api-keys.js';
-import { API_KEY_HEADER } from './openapi.js';
+import { presentedKey } from './api-key.guard.js';
 
 /** Probes and scrapers poll these; a limit on them would only make a healthy service look down. */
 const UNLIMITED = /^\/(health|metrics)(\/|$)/;
 
 /**
- * @nestjs/throttler's guard, counting per client rather than per route: a client is its API
- * key when it sends a configured one (callers behind one proxy stay apart), else its IP. HTTP
+ * @nestjs/throttler's guard, counting per client rather than per route: a client is the one its API
+ * key belongs to when it sends a configured one (callers behind one proxy stay apart), else its IP. HTTP
  * only: the message handlers of the same app pass.
  */
 @Injectable()
@@ -37,8 +37,8 @@ export class RateLimitGuard extends ThrottlerGuard {
   }
 
   protected override async getTracker(req: Record<string, unknown>): Promise<string> {
-    const key = this.keys.known((req as unknown as Request).header(API_KEY_HEADER));
-    return key ? `key:${key}` : `ip:${await super.getTracker(req)}`;
+    const client = this.keys.identify(presentedKey(req as unknown as Request));
+    return client ? `client:${client.id}` : `ip:${await super.getTracker(req)}`;
   }
 
   protected override generateKey(_context: ExecutionContext, tracker: string): string {

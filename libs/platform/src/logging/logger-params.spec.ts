@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from '@jest/globals';
 import { MessageContext } from '@app/messaging';
 import { type Options, pinoHttp } from 'pino-http';
-import { contextFields, isQuietPath, loggerParams, pinoLevel } from './logger-params.js';
+import { contextFields, isQuietPath, loggerParams, pinoLevel, redactUrl } from './logger-params.js';
 
 /** The JSON lines a logger built from loggerParams writes. */
 function capture() {
@@ -95,5 +95,20 @@ describe('loggerParams', () => {
 
     expect(transport('pretty')).toMatchObject({ target: expect.stringContaining('pino-pretty') });
     expect(transport('json')).toBeUndefined();
+  });
+});
+
+describe('redactUrl', () => {
+  it.each([
+    ['/orders?x-api-key=secret-key-0001', '/orders?x-api-key=[redacted]'],
+    ['/orders?status=PENDING&limit=5', '/orders?status=PENDING&limit=5'],
+    [
+      '/notifications?orderId=abc&token=t0k3n&status=X',
+      '/notifications?orderId=[redacted]&token=[redacted]&status=X',
+    ],
+    ['/orders/42', '/orders/42'],
+    ['/orders?flag', '/orders?flag'],
+  ])('logs %s as %s', (url, logged) => {
+    expect(redactUrl(url)).toBe(logged);
   });
 });

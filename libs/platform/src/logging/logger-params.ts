@@ -55,6 +55,26 @@ export function prettyTarget(): string | undefined {
 
 type Request = IncomingMessage & { originalUrl?: string };
 
+/** Query parameters whose values are logged as sent: they say what was asked, nothing secret. */
+const LOGGED_QUERY_VALUES = new Set(['status', 'limit']);
+
+/**
+ * A request's URL as logged: every query value but LOGGED_QUERY_VALUES' replaced, so a key,
+ * token or e-mail address sent in a query string never reaches the logs.
+ */
+export function redactUrl(url: string | undefined): string | undefined {
+  const at = url?.indexOf('?') ?? -1;
+  if (!url || at < 0) return url;
+  const query = url
+    .slice(at + 1)
+    .split('&')
+    .map((pair) => {
+      const name = pair.split('=')[0]!;
+      return LOGGED_QUERY_VALUES.has(name) || !pair.includes('=') ? pair : `${name}=[redacted]`;
+    });
+  return `${url.slice(0, at)}?${query.join('&')}`;
+}
+
 /**
  * nestjs-pino for a service: one JSON object per line (LOG_FORMAT=json) or pino-pretty,
  * `service` on every line, `correlationId` on every line a request or message causes,
@@ -89,13 +109,16 @@ export function loggerParams(service: string, log: LogConfig): Params<Request, S
       autoLogging: { ignore: (req) => isQuietPath(req.originalUrl ?? req.url) },
       customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
       customSuccessMessage: (req, res, ms) =>
-        `${req.method} ${req.originalUrl ?? req.url} ${res.statusCode} in ${ms} ms`,
+        `${req.method} ${redactUrl(req.originalUrl ?? req.url)} ${res.statusCode} in ${ms} ms`,
       customErrorMessage: (req, res) =>
-        `${req.method} ${req.originalUrl ?? req.url} failed with ${res.statusCode}`,
+        `${req.method} ${redactUrl(req.originalUrl ?? req.url)} failed with ${res.statusCode}`,
       // Every line of a request carries `req` as { method, url }; the request line adds
       // `res` as { statusCode } and `responseTime` (ms). The id comes from the mixin.
       serializers: {
-        req: (req: { method?: string; url?: string }) => ({ method: req.method, url: req.url }),
+        req: (req: { method?: string; url?: string }) => ({
+          method: req.method,
+          url: redactUrl(req.url),
+        }),
         res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
       },
     },

@@ -19,6 +19,7 @@ import {
   type ResolvedMessagingOptions,
 } from '@app/messaging';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { RequireApiKey } from '../http/api-key.guard.js';
 import { ShopMetrics } from './shop-metrics.js';
 
 export const METRICS_PATH = '/metrics';
@@ -65,6 +66,9 @@ export class MetricsController {
   constructor(private readonly service: ServiceMetrics) {}
 
   @Get(METRICS_PATH)
+  // Queue names and depths, circuit states, the runtime: for operators (Prometheus sends
+  // the key as a bearer token: ops/prometheus).
+  @RequireApiKey('admin')
   @Header('Content-Type', Registry.PROMETHEUS_CONTENT_TYPE)
   scrape(): Promise<string> {
     return this.service.scrape();

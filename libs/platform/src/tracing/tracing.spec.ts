@@ -11,7 +11,8 @@ import { tracingEnabled } from './tracing.config.js';
 
 const REQUIRED = {
   RABBITMQ_URL: 'amqp://guest:guest@rabbitmq:5672',
-  DATABASE_URL: 'postgres://shop:shop@postgres:5432/shop',
+  DATABASE_URL: 'postgres://shop:not-the-demo-one@postgres:5432/shop',
+  API_KEYS: 'ops:admin:admin-key-aaaaaaaaaaaa',
 };
 const load = (env: Record<string, string>) =>
   loadServiceConfig(

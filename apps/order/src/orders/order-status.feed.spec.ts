@@ -1,0 +1,98 @@
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
+import { firstValueFrom, toArray } from 'rxjs';
+import type { Order } from './order.js';
+import { OrderStatusFeed, STATUS_POLL_MS, TooManyStreamsError } from './order-status.feed.js';
+import { OrderStatusNotifier } from './order-status.notifier.js';
+
+const pending: Order = {
+  id: '0b7f0d7e-3a47-4d8e-9a43-3d3f2f1c9a11',
+  status: 'PENDING',
+  customerEmail: 'ada@example.com',
+  items: [{ sku: 'MUG-1', quantity: 1 }],
+  rejection: null,
+  createdAt: '2030-01-02T03:04:05.000Z',
+  updatedAt: '2030-01-02T03:04:05.000Z',
+};
+
+function feed(limits = { maxStreamsPerClient: 5, maxLifetimeMs: 60_000 }) {
+  const notifier = new OrderStatusNotifier();
+  const find = jest.fn(async (): Promise<Order> => pending);
+  const config = { get: () => ({ statusStreams: limits }) };
+  return {
+    feed: new OrderStatusFeed({ find } as never, notifier, config as never),
+    notifier,
+    find,
+  };
+}
+
+describe('OrderStatusFeed', () => {
+  afterEach(() => {
+    jest.useRealTimers();
+  });
+
+  it('gives a settled order once and completes', async () => {
+    const { feed: f } = feed();
+    const confirmed = { ...pending, status: 'CONFIRMED' as const };
+
+    expect(await firstValueFrom(f.follow(confirmed, 'web').pipe(toArray()))).toEqual([confirmed]);
+  });
+
+  it('follows a PENDING order to the change the notifier publishes, then completes', async () => {
+    const { feed: f, notifier } = feed();
+    const seen = firstValueFrom(f.follow(pending, 'web').pipe(toArray()));
+
+    notifier.publish({ ...pending, status: 'PENDING' }); // no change: not repeated
+    notifier.publish({ ...pending, status: 'CONFIRMED' });
+    notifier.publish({ ...pending, status: 'CANCELLED' }); // after the end
+
+    expect((await seen).map((o) => o.status)).toEqual(['PENDING', 'CONFIRMED']);
+  });
+
+  it('completes when the service shuts down', async () => {
+    const { feed: f, notifier } = feed();
+    const seen = firstValueFrom(f.follow(pending, 'web').pipe(toArray()));
+
+    notifier.beforeApplicationShutdown();
+
+    expect((await seen).map((o) => o.status)).toEqual(['PENDING']);
+  });
+
+  it('re-reads an order once per tick however many streams follow it', async () => {
+    jest.useFakeTimers();
+    const { feed: f, find } = feed();
+    const streams = [1, 2, 3].map(() => f.follow(pending, 'web').subscribe());
+
+    await jest.advanceTimersByTimeAsync(STATUS_POLL_MS * 3);
+    expect(find).toHaveBeenCalledTimes(3);
+
+    streams.forEach((s) => s.unsubscribe());
+    await jest.advanceTimersByTimeAsync(STATUS_POLL_MS * 3);
+    expect(find).toHaveBeenCalledTimes(3); // the last stream gone, so is the poll
+  });
+
+  it('refuses a stream past the per-client cap, and frees a place when one ends', () => {
+    const { feed: f } = feed({ maxStreamsPerClient: 2, maxLifetimeMs: 60_000 });
+    const first = f.follow(pending, 'web').subscribe();
+    f.follow(pending, 'web').subscribe();
+
+    expect(() => f.follow(pending, 'web')).toThrow(TooManyStreamsError);
+    expect(() => f.follow(pending, 'other-client').subscribe().unsubscribe()).not.toThrow();
+
+    first.unsubscribe();
+    expect(f.openStreams('web')).toBe(1);
+    expect(() => f.follow(pending, 'web')).not.toThrow();
+  });
+
+  it('ends a stream at its maximum lifetime', async () => {
+    jest.useFakeTimers();
+    const { feed: f } = feed({ maxStreamsPerClient: 5, maxLifetimeMs: 10_000 });
+    let completed = false;
+    f.follow(pending, 'web').subscribe({ complete: () => (completed = true) });
+
+    await jest.advanceTimersByTimeAsync(9_999);
+    expect(completed).toBe(false);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(completed).toBe(true);
+    expect(f.openStreams('web')).toBe(0);
+  });
+});
