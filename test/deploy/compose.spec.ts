@@ -3,7 +3,7 @@
 // loader.
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
-import { type Env, serviceEnv } from '@app/platform';
+import { DEMO_API_KEYS, DEMO_PASSWORDS, type Env, serviceEnv } from '@app/platform';
 import { serviceEntry, serviceNames } from '../../apps/services.js';
 import { passwordMatches } from '../../tools/new-service/broker-user.js';
 import {
@@ -130,6 +130,112 @@ describe('docker-compose.yml: broker access', () => {
       expect.objectContaining({ vhost: brokerDefinitions.vhosts[0]?.name }),
     ]);
   });
+});
+
+describe('docker-compose.yml: exposure and demo credentials', () => {
+  const passwordOf = (url = '') => decodeURIComponent(new URL(url).password);
+
+  it('publishes every port on this machine only (127.0.0.1)', () => {
+    const ports = Object.values(compose.services).flatMap((s) => (s.ports ?? []).map(String));
+    expect(ports.length).toBeGreaterThan(0);
+    for (const port of ports) expect(port).toMatch(/^127\.0\.0\.1:/);
+  });
+
+  it.each(apps)('carries only documented demo credentials for $name', (app) => {
+    const env = composeEnv(app.name);
+    const keys = (env.API_KEYS ?? '')
+      .split(',')
+      .map((entry) => entry.split(':').slice(2).join(':'));
+    expect(keys.length).toBeGreaterThan(0);
+    for (const key of keys) expect(DEMO_API_KEYS).toContain(key);
+    for (const url of (env.RABBITMQ_URL ?? '').split(','))
+      expect(DEMO_PASSWORDS).toContain(passwordOf(url));
+    expect(DEMO_PASSWORDS).toContain(passwordOf(env.DATABASE_URL));
+  });
+
+  it.each(apps)('turns the development switch on explicitly for $name', (app) => {
+    expect(service(app.name).environment).toMatchObject({
+      INSECURE_DEV_MODE: expect.stringMatching(/^\$\{INSECURE_DEV_MODE:-true\}$/),
+    });
+  });
+
+  it.each(apps)('refuses to start $name with those credentials without the switch', (app) => {
+    const env = { ...imageEnv(app.name), ...composeEnv(app.name), INSECURE_DEV_MODE: 'false' };
+    expect(() => app.load(env)).toThrow(/demo/);
+  });
+
+  it('gives the metrics scraper the admin key the services accept', () => {
+    const scraperKey = (compose as { configs?: Record<string, { content?: string }> }).configs?.[
+      'metrics-api-key'
+    ]?.content;
+    const adminKeys = (composeEnv('order').API_KEYS ?? '')
+      .split(',')
+      .filter((entry) => entry.split(':')[1] === 'admin');
+    expect(adminKeys.map((entry) => entry.split(':')[2])).toContain(
+      scraperKey?.replace(/\$\{\w+:-([^}]*)\}/, '$1'),
+    );
+    expect(read('ops/prometheus/prometheus.yml')).toContain(
+      'credentials_file: /etc/prometheus/api-key',
+    );
+  });
+
+  it('gives Grafana no anonymous access', () => {
+    expect(service('grafana').environment).toMatchObject({ GF_AUTH_ANONYMOUS_ENABLED: 'false' });
+  });
+
+  it.each(apps)("tells $name every service's broker user", (app) => {
+    const users = Object.fromEntries(
+      (composeEnv(app.name).BROKER_USERS ?? '').split(',').map((pair) => pair.split('=')),
+    );
+    for (const other of apps) {
+      expect(users[other.name]).toBe(new URL(composeEnv(other.name).RABBITMQ_URL ?? '').username);
+    }
+  });
+});
+
+describe('ops/rabbitmq/definitions.json: who may send what', () => {
+  const permission = (user: string) => brokerDefinitions.permissions.find((p) => p.user === user)!;
+  const allows = (pattern: string, resource: string) => new RegExp(pattern).test(resource);
+
+  it('declares the events exchange itself: no service may configure (delete, re-declare) it', () => {
+    expect(brokerDefinitions.exchanges).toContainEqual(
+      expect.objectContaining({ name: 'events', type: 'topic', durable: true }),
+    );
+    for (const app of apps) expect(allows(permission(app.name).configure, 'events')).toBe(false);
+  });
+
+  it.each(apps)('limits $name to routing keys of its own prefix on events', (app) => {
+    const topic = brokerDefinitions.topic_permissions.filter((t) => t.user === app.name);
+    expect(topic).toEqual([expect.objectContaining({ exchange: 'events' })]);
+    expect(allows(topic[0]!.write, `${app.name}.anything`)).toBe(true);
+    for (const other of apps.filter((o) => o.name !== app.name))
+      expect(allows(topic[0]!.write, `${other.name}.anything`)).toBe(false);
+  });
+
+  it('lets only the services taking part in RPC write to the default exchange', () => {
+    const writers = apps
+      .filter((app) => allows(permission(app.name).write, 'amq.default'))
+      .map((app) => app.name);
+    expect(writers.sort()).toEqual(['inventory', 'order']);
+  });
+
+  it.each(apps)("keeps $name's configure and read rights to its own queues", (app) => {
+    for (const other of apps.filter((o) => o.name !== app.name)) {
+      expect(allows(permission(app.name).configure, `${other.name}.events`)).toBe(false);
+      expect(allows(permission(app.name).read, `${other.name}.events`)).toBe(false);
+    }
+  });
+
+  it.each(['inventory', 'notification'])(
+    'gives the %s DLQ tool its DLQ to read and its exchange to write, nothing else',
+    (name) => {
+      expect(permission(`${name}-dlq`)).toMatchObject({
+        configure: '^$',
+        read: `^${name}\\.dlq$`,
+        write: `^${name}\\.dlx$`,
+      });
+    },
+  );
 });
 
 describe('Dockerfile', () => {

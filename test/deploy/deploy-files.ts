@@ -88,6 +88,14 @@ export interface BrokerDefinitions {
   users: { name: string; password_hash: string; tags: string[] }[];
   vhosts: { name: string }[];
   permissions: { user: string; vhost: string; configure: string; write: string; read: string }[];
+  topic_permissions: {
+    user: string;
+    vhost: string;
+    exchange: string;
+    write: string;
+    read: string;
+  }[];
+  exchanges: { name: string; vhost: string; type: string; durable: boolean }[];
 }
 export const brokerDefinitions = JSON.parse(
   read('ops/rabbitmq/definitions.json'),

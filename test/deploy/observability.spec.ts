@@ -112,7 +112,7 @@ describe('ops/prometheus/prometheus.yml', () => {
 
   it('is reached by Grafana at the compose Prometheus service', () => {
     const [source] = datasources.datasources;
-    const port = /^(\d+):/.exec(String(observed('prometheus').ports?.[0]))?.[1];
+    const port = /(\d+)$/.exec(String(observed('prometheus').ports?.[0]))?.[1];
     expect(source).toMatchObject({ type: 'prometheus', url: `http://prometheus:${port}` });
   });
 });

@@ -6,7 +6,8 @@ import { http } from '../support/http.js';
 import { SourceService } from '../support/source-service.js';
 
 const LIMIT = 5;
-const KEYS = { API_KEYS: 'rate-limit-key-aaaa', ADMIN_API_KEYS: 'rate-limit-key-admin' };
+const KEY = { a: 'rate-limit-key-aaaa', b: 'rate-limit-key-bbbb', admin: 'rate-limit-key-admin' };
+const API_KEYS = `a:read:${KEY.a},b:read:${KEY.b},ops:admin:${KEY.admin}`;
 
 /**
  * In a real Node process: @nestjs/throttler (CommonJS requiring ESM-only Nest 12) loads in
@@ -27,7 +28,7 @@ describe('the rate limit', () => {
       DATABASE_URL: database.url,
       LOG_LEVEL: 'warn',
       HTTP_RATE_LIMIT: String(LIMIT),
-      ...KEYS,
+      API_KEYS,
     });
   }, 90_000);
 
@@ -42,7 +43,9 @@ describe('the rate limit', () => {
     let limited: Awaited<ReturnType<typeof http>> | undefined;
     // Bounded: the limit plus a few.
     for (let i = 0; i < LIMIT + 3 && !limited; i++) {
-      const res = await http('GET', `${order.url}/orders?limit=1`, undefined, { 'x-api-key': '' });
+      const res = await http('GET', `${order.url}/orders?limit=1`, undefined, {
+        'x-api-key': KEY.a,
+      });
       statuses.push(res.status);
       if (res.status === 429) limited = res;
     }
@@ -60,18 +63,30 @@ describe('the rate limit', () => {
     for (let i = 0; i < LIMIT + 2; i++) {
       expect((await http('GET', `${order.url}/health/live`)).status).toBe(200);
     }
-    expect((await http('GET', `${order.url}/metrics`)).status).toBe(200);
+    for (let i = 0; i < LIMIT + 2; i++) {
+      const metrics = await http('GET', `${order.url}/metrics`, undefined, {
+        'x-api-key': KEY.admin,
+      });
+      expect(metrics.status).toBe(200);
+    }
   });
 
-  it('counts a client that sends a configured key by its key, not its address', async () => {
-    const withKey = { 'x-api-key': KEYS.API_KEYS };
-    const first = await http('GET', `${order.url}/orders?limit=1`, undefined, withKey);
+  it('counts a client that sends a configured key by its client, not its address', async () => {
+    const first = await http('GET', `${order.url}/orders?limit=1`, undefined, {
+      'x-api-key': KEY.b,
+    });
 
     expect(first.status).toBe(200);
     expect(first.headers.get('x-ratelimit-limit')).toBe(String(LIMIT));
     expect(first.headers.get('x-ratelimit-remaining')).toBe(String(LIMIT - 1));
-    // An unknown key counts as the address, which is over its limit already.
+  });
+
+  it('limits requests without a valid key by address, before they are refused', async () => {
     const unknown = { 'x-api-key': 'made-up-key-0000000' };
-    expect((await http('GET', `${order.url}/orders`, undefined, unknown)).status).toBe(429);
+    const statuses: number[] = [];
+    for (let i = 0; i < LIMIT + 1; i++)
+      statuses.push((await http('GET', `${order.url}/orders`, undefined, unknown)).status);
+
+    expect(statuses).toEqual([...Array<number>(LIMIT).fill(401), 429]);
   });
 });

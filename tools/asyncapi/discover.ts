@@ -34,6 +34,7 @@ const ENV = {
   DATABASE_URL: 'postgres://localhost/docs',
   SMTP_URL: 'smtp://localhost:1025',
   HTTP_RATE_LIMIT: '0',
+  INSECURE_DEV_MODE: 'true',
 };
 
 /** Nest's PatternHandler: 1 message (RPC), 2 event. */

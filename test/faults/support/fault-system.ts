@@ -50,9 +50,10 @@ const FAULT_ENV: Record<string, string> = {
   HTTP_BODY_LIMIT: '100kb',
   // The load and the invariant checks come from one address, faster than a client should.
   HTTP_RATE_LIMIT: '0',
-  // No keys: the load sends none ('' counts as unset, and keeps a ./.env's keys out).
+  // No keys: the load sends none ('' counts as unset, and keeps a ./.env's keys out), which
+  // only the development switch allows.
   API_KEYS: '',
-  ADMIN_API_KEYS: '',
+  INSECURE_DEV_MODE: 'true',
 };
 
 /**

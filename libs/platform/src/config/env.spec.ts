@@ -313,14 +313,6 @@ describe('loadServiceConfig', () => {
     }
   });
 
-  it('refuses ADMIN_API_KEYS, saying where admin keys go now', () => {
-    const error = configError(() => load({ ...VALID, ADMIN_API_KEYS: 'admin-key-cccccccccccc' }));
-
-    expect(error.problems).toEqual([
-      'ADMIN_API_KEYS: is gone: list admin keys in API_KEYS as <client>:admin:<key>',
-    ]);
-  });
-
   it('maps BROKER_USERS, the message size limit and the DLQ bound to the messaging options', () => {
     const { config } = load({
       ...VALID,

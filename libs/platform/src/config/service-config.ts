@@ -82,10 +82,6 @@ export const serviceEnv = {
   HTTP_RATE_LIMIT: z.coerce.number().int().min(0).default(1_200),
   /** The HTTP API's clients: `<client>:<role>:<key>,...`. Required unless INSECURE_DEV_MODE. */
   API_KEYS: apiKeyList.optional(),
-  /** Replaced by `<client>:admin:<key>` entries of API_KEYS: refused so nobody runs keyless. */
-  ADMIN_API_KEYS: z
-    .never({ error: 'is gone: list admin keys in API_KEYS as <client>:admin:<key>' })
-    .optional(),
   /** Development only: run without API keys and with the documented demo credentials. */
   INSECURE_DEV_MODE: flag.default(false),
   /** Each service's broker user, compared with incoming messages' user_id. */
