@@ -1,6 +1,7 @@
 import amqplib, { type ChannelModel, type ConfirmChannel, type GetMessage } from 'amqplib';
 import { Defaults } from '../constants.js';
-import { deadLetterQueue } from '../topology/names.js';
+import { brokerUserOf } from '../messaging.options.js';
+import { deadLetterQueue, eventsQueue, serviceExchange } from '../topology/names.js';
 import { publishConfirmed } from '../wire/confirm.js';
 import { type DeadLetterFilter, limitOf, matches, selectsAll } from './filter.js';
 import { resolveOrigin } from './origin.js';
@@ -73,6 +74,8 @@ export class DeadLetters {
 
   private constructor(
     private readonly connection: ChannelModel,
+    /** The broker user the tool connects as: replays carry it as `user_id`. */
+    private readonly user: string,
     options: DeadLettersOptions,
   ) {
     this.scanLimit = options.scanLimit ?? 10_000;
@@ -88,7 +91,7 @@ export class DeadLetters {
     });
     // A broker-side close also rejects the pending call, which reports it.
     connection.on('error', () => undefined);
-    return new DeadLetters(connection, options);
+    return new DeadLetters(connection, brokerUserOf([url]), options);
   }
 
   /** Messages ready in the queue (not those another client holds unacked). */
@@ -121,9 +124,12 @@ export class DeadLetters {
   }
 
   /**
-   * Sends each matching message back to the queue it failed in, through the default exchange,
-   * as it was before it failed (`x-attempts` 0). The dead letter is acked only after the broker
-   * confirmed the copy, so a crash in between leaves a duplicate (consumers dedupe), never a loss.
+   * Sends each matching message back to the queue it failed in, as it was before it failed
+   * (`x-attempts` 0), through the service's own exchange (`<service>.dlx`): only into that
+   * service's work queue, whatever its `x-original-queue` header names, and as the tool's own
+   * broker user, whom the service trusts with its replays. The dead letter is acked only after
+   * the broker confirmed the copy, so a crash in between leaves a duplicate (consumers dedupe),
+   * never a loss.
    */
   async replay(serviceOrQueue: string, filter: DeadLetterFilter = {}): Promise<ReplayResult> {
     const replayed: ReplayResult['replayed'] = [];
@@ -142,8 +148,9 @@ export class DeadLetters {
         returned = false;
         // `mandatory`: a queue that no longer exists returns the message before confirming it.
         await this.withTimeout(
-          publishConfirmed(ch, '', target.to, msg.content, {
+          publishConfirmed(ch, target.exchange, target.to, msg.content, {
             ...replayProperties(msg.properties),
+            userId: this.user,
             mandatory: true,
           }),
           `the broker to confirm ${summary.messageId ?? 'a message'} to ${target.to}`,
@@ -262,12 +269,25 @@ export class DeadLetters {
   }
 }
 
-/** Where a replay sends a dead letter, or why it cannot. */
-function replayTarget(msg: GetMessage, dlq: string): { to: string } | { why: string } {
+/**
+ * Where a replay sends a dead letter, or why it cannot. Any publisher can set
+ * `x-original-queue`, so it only chooses among the service's own queues: its events queue,
+ * the one queue its exchange routes replays to (an RPC request's caller is long gone).
+ */
+function replayTarget(
+  msg: GetMessage,
+  dlq: string,
+): { exchange: string; to: string } | { why: string } {
   const origin = resolveOrigin(headersOf(msg));
   if (!origin) return { why: 'no x-original-queue or x-death header: its queue is unknown' };
   if (origin.queue === dlq) return { why: 'its original queue is this dead-letter queue' };
-  return { to: origin.queue };
+  const service = dlq.slice(0, -'.dlq'.length);
+  if (origin.queue !== eventsQueue(service)) {
+    return {
+      why: `it names ${origin.queue}, not ${eventsQueue(service)}: replays stay in ${service}`,
+    };
+  }
+  return { exchange: serviceExchange(service), to: origin.queue };
 }
 
 function explain(error: unknown, queue: string): unknown {
