@@ -6,8 +6,9 @@ import { DATABASE } from '../database/database.module.js';
 
 /**
  * Liveness: the process answers. Readiness: the broker and the database are reachable
- * (503 otherwise); an open RPC circuit reports "degraded" (200): the service still answers,
- * failing fast what depends on the service behind the circuit.
+ * (503 otherwise); an open RPC circuit or a broker that blocks publishing (memory or disk
+ * alarm) reports "degraded" (200): the service still answers, failing fast or holding
+ * publishes until the alarm clears.
  */
 @Controller('health')
 export class HealthController {
