@@ -7,18 +7,15 @@
 FROM node:24-bookworm-slim AS base
 WORKDIR /app
 
-# `npm install`, not `npm ci`: the registry this project is locked against serves Linux builds
-# of the native optional packages only, so package-lock.json has no entries for the other
-# platforms' ones, and `npm ci`, which wants every one of them listed, stops on any machine
-# (Linux too) with "Missing: @swc/core-darwin-arm64 from lock file". `npm install` with the
-# committed lockfile keeps every locked version; it only resolves those missing entries.
+# `npm ci`: exactly the versions in package-lock.json, which lists every platform's optional
+# builds (@swc/core-*, @unrs/resolver-binding-*), so it installs the linux-*-gnu ones here.
 FROM base AS deps
 COPY package.json package-lock.json ./
-RUN --mount=type=cache,target=/root/.npm npm install --no-audit --no-fund
+RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
 
-# `nest build` compiles apps/ and libs/ (and tools/ once it exists) into dist/ in one go:
-# dist/apps/<app>/src/main.js and dist/libs/... . .dockerignore is an allowlist, so `COPY . .`
-# brings only the sources and build config, never tests, docs or a local .env.
+# `nest build` compiles apps/, libs/ and tools/ into dist/ in one go (dist/apps/<app>/src/main.js,
+# dist/libs/..., dist/tools/...). .dockerignore is an allowlist, so `COPY . .` brings only the
+# sources and build config, never tests, docs or a local .env.
 FROM deps AS build
 COPY . .
 RUN npm run build
@@ -26,7 +23,7 @@ RUN npm run build
 # Runtime dependencies only: the targets below never see jest, swc, eslint or the Nest CLI.
 FROM base AS prod-deps
 COPY package.json package-lock.json ./
-RUN --mount=type=cache,target=/root/.npm npm install --omit=dev --no-audit --no-fund
+RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --no-audit --no-fund
 
 FROM base AS runtime
 ENV NODE_ENV=production

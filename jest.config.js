@@ -1,6 +1,6 @@
-// One config, two projects: fast unit specs beside the code, and e2e suites in test/
-// that talk to the real RabbitMQ and PostgreSQL. Run through `node --experimental-vm-modules`
-// because Nest 12 is ESM (see ../shared/TOOLCHAIN.md).
+// One config, four projects: fast unit specs beside the code, e2e suites in test/ that talk
+// to the real RabbitMQ and PostgreSQL, the fault suite and the measurements. Run through `node --experimental-vm-modules`
+// because Nest 12 is ESM: without it, Node 20 stops with "Must use import to load ES Module".
 import { swcOptions } from './test/support/swc-options.mjs';
 
 const swc = ['@swc/jest', swcOptions];

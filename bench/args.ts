@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { RESULTS_DIR } from './support/results.js';
 
 /** The five workloads of the report; `--only` takes these names. */
 export const WORKLOADS = ['rpc-sequential', 'rpc-concurrent', 'events', 'e2e', 'scaling'] as const;
@@ -103,7 +104,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchConfig | 'help' {
     prefetch: 32,
     rpcPrefetch: 64,
     workloads: values.only === undefined ? WORKLOADS : workloadList(values.only),
-    outDir: values.out ?? 'bench/results',
+    outDir: values.out ?? RESULTS_DIR,
     scale: quick ? QUICK_SCALE : FULL_SCALE,
   };
 }

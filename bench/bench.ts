@@ -1,11 +1,9 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
 import { RabbitAdmin } from '@app/messaging/testing';
 import { testEnv } from '../test/support/env.js';
 import requireServices from '../test/support/global-setup.js';
 import type { BenchConfig, Workload } from './args.js';
 import type { BenchContext } from './support/compare.js';
+import { machineInfo, type MachineInfo, resultsFile, writeResults } from './support/results.js';
 import { formatTable, type ResultRow } from './table.js';
 import { e2eWorkload } from './workloads/e2e.js';
 import { eventsWorkload, scalingWorkload } from './workloads/events.js';
@@ -15,7 +13,7 @@ export interface BenchReport {
   startedAt: string;
   finishedAt: string;
   config: BenchConfig;
-  machine: { node: string; cpus: number; cpuModel: string; loadAverageAtStart: number[] };
+  machine: MachineInfo;
   rows: ResultRow[];
   table: string;
   /** Where the JSON was written. */
@@ -40,12 +38,7 @@ export async function runBench(
   log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
 ): Promise<BenchReport> {
   const startedAt = new Date();
-  const machine = {
-    node: process.version,
-    cpus: cpus().length,
-    cpuModel: cpus()[0]?.model ?? 'unknown',
-    loadAverageAtStart: loadavg().map((l) => Math.round(l * 100) / 100),
-  };
+  const machine = machineInfo();
   await requireServices(); // fails at once, saying how to start what is missing
   const admin = new RabbitAdmin(testEnv.managementUrl);
   const t0 = performance.now();
@@ -64,8 +57,7 @@ export async function runBench(
     if (step.runs.some((w) => config.workloads.includes(w))) rows.push(...(await step.run(ctx)));
   }
   const table = formatTable(rows);
-  await mkdir(config.outDir, { recursive: true });
-  const file = join(config.outDir, `${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
+  const file = resultsFile(config.outDir, startedAt);
   const report: BenchReport = {
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
@@ -75,6 +67,6 @@ export async function runBench(
     table,
     file,
   };
-  await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
+  await writeResults(file, report);
   return report;
 }

@@ -11,6 +11,7 @@ import {
   chain,
   compose,
   composeEnv,
+  dockerfileStages,
   envFileEntries,
   imageEnv,
   last,
@@ -253,6 +254,18 @@ describe('Dockerfile', () => {
     expect(last(name, 'USER')).toMatch(/^(?!root$|0$)\S+$/);
     expect(last(name, 'HEALTHCHECK')).toContain('/health/ready');
     expect(imageEnv(name).NODE_ENV).toBe('production');
+  });
+
+  it('installs with npm ci in every stage, from the committed lockfile', () => {
+    const installs = dockerfileStages().flatMap((stage) =>
+      chain(stage).filter((l) => l.op === 'RUN' && /\bnpm (install|i|ci)\b/.test(l.args)),
+    );
+    expect(installs).not.toHaveLength(0);
+    for (const { args } of new Set(installs)) expect(args).toMatch(/\bnpm ci\b/);
+    const copies = dockerfileStages().flatMap((stage) =>
+      chain(stage).filter((l) => l.op === 'COPY' && l.args.includes('package-lock.json')),
+    );
+    expect(copies).not.toHaveLength(0);
   });
 
   it.each(apps)('ships $name with production dependencies only', ({ name }) => {

@@ -59,6 +59,8 @@ for (const line of read('Dockerfile').replace(/\\\n/g, ' ').split('\n')) {
   if (from) stages.set(from[2] ?? `#${stages.size}`, { from: from[1], lines: [] });
   else [...stages.values()].at(-1)?.lines.push({ op, args });
 }
+/** The names of the Dockerfile's stages, in order. */
+export const dockerfileStages = () => [...stages.keys()];
 /** The instructions a stage runs or inherits, oldest first (`FROM <stage>` inherits). */
 export function chain(name: string): Stage['lines'] {
   const stage = stages.get(name);

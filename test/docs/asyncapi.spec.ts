@@ -6,6 +6,7 @@ import { allContracts, type MessageContract } from '@app/contracts';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { ASYNCAPI_FILE, renderAsyncApi } from '../../tools/asyncapi.js';
+import { composeEnv } from '../deploy/deploy-files.js';
 
 interface Message {
   name: string;
@@ -15,6 +16,7 @@ interface Message {
 const document = parse(readFileSync(ASYNCAPI_FILE, 'utf8')) as {
   asyncapi: string;
   channels: Record<string, { address: string | null; messages: Record<string, unknown> }>;
+  servers: Record<string, { pathname?: string }>;
   components: { messages: Record<string, Message> };
 };
 const messages = Object.values(document.components.messages);
@@ -69,6 +71,14 @@ describe('docs/asyncapi.yaml', () => {
       .filter((m) => !known.has(m));
 
     expect(extra).toEqual([]);
+  });
+
+  it('names the vhost of a local broker and of the compose stack', () => {
+    expect(document.servers.local?.pathname).toBe('/');
+    for (const service of ['order', 'inventory', 'notification'])
+      expect(document.servers.compose?.pathname).toBe(
+        new URL(composeEnv(service).RABBITMQ_URL ?? '').pathname,
+      );
   });
 
   it('is what `npm run docs:asyncapi` generates from the contracts and the handlers', async () => {

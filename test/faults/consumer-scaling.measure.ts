@@ -1,12 +1,19 @@
 // A measurement, not a test: `npm run measure:scaling` (docs/scaling.md has the numbers).
 // Events per second that 1, 2 and 4 replicas of notification (child processes, each sending
 // real e-mails over SMTP and recording them in PostgreSQL) take out of their shared queue.
+// Writes bench/results/scaling-<start time>.json, the file docs/scaling.md cites.
 import { randomUUID } from 'node:crypto';
 import { describe, it } from '@jest/globals';
 import amqplib from 'amqplib';
 import { OrderConfirmed } from '@app/contracts';
 import { EVENTS_EXCHANGE } from '@app/messaging';
 import { waitFor } from '@app/messaging/testing';
+import {
+  machineInfo,
+  RESULTS_DIR,
+  resultsFile,
+  writeResults,
+} from '../../bench/support/results.js';
 import { type FaultSystem, usePrivateBroker, withFaultSystem } from './support/fault-system.js';
 
 const EVENTS = Number(process.env.SCALING_EVENTS ?? 2_000);
@@ -19,23 +26,41 @@ describe('notification replicas sharing notification.events', () => {
     `drains ${EVENTS} order.confirmed events with ${REPLICAS.join(' / ')} replicas`,
     () =>
       withFaultSystem(broker(), 'scaling', {}, async (system) => {
-        const results: string[] = [];
+        const startedAt = new Date();
+        const machine = machineInfo();
+        const runs: { replicas: number; seconds: number; eventsPerSecond: number }[] = [];
         for (const replicas of REPLICAS) {
           while (system.instances('notification').length < replicas) {
             await system.addReplica('notification');
           }
-          const perSecond = await drain(system, EVENTS);
-          results.push(`${replicas} replica(s): ${Math.round(perSecond)} events/s`);
+          const seconds = await drain(system, EVENTS);
+          runs.push({
+            replicas,
+            seconds: Math.round(seconds * 100) / 100,
+            eventsPerSecond: Math.round(EVENTS / seconds),
+          });
         }
-        process.stderr.write(`  [scaling] ${EVENTS} events each; ${results.join('; ')}\n`);
+        const file = resultsFile(RESULTS_DIR, startedAt, 'scaling-');
+        await writeResults(file, {
+          measurement: 'npm run measure:scaling',
+          what: 'order.confirmed events drained by notification replicas (child processes): e-mail over SMTP + inbox + record in PostgreSQL',
+          startedAt: startedAt.toISOString(),
+          finishedAt: new Date().toISOString(),
+          machine,
+          eventsPerRun: EVENTS,
+          runs,
+          file,
+        });
+        const summary = runs.map((r) => `${r.replicas} replica(s): ${r.eventsPerSecond} events/s`);
+        process.stderr.write(`  [scaling] ${EVENTS} events each; ${summary.join('; ')}; ${file}\n`);
       }),
     600_000,
   );
 });
 
 /**
- * Publishes `count` events at once (with confirms) and returns events per second from the
- * first publish until every one of them has been e-mailed.
+ * Publishes `count` events at once (with confirms) and returns the seconds from the first
+ * publish until every one of them has been e-mailed.
  */
 async function drain(system: FaultSystem, count: number): Promise<number> {
   const before = system.smtp.mails.length;
@@ -63,7 +88,7 @@ async function drain(system: FaultSystem, count: number): Promise<number> {
       timeoutMs: 300_000,
       intervalMs: 20,
     });
-    return (count * 1000) / (performance.now() - start);
+    return (performance.now() - start) / 1000;
   } finally {
     await connection.close();
   }

@@ -13,8 +13,9 @@ const HOW_TO_START = `
 The e2e suites and the bench need a real RabbitMQ (with the management plugin) and PostgreSQL.
   Locally:  rabbitmq-server -detached && rabbitmq-plugins enable rabbitmq_management
             pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start
-  Or:       docker compose up -d rabbitmq postgres
-  Or point RABBITMQ_URL, RABBITMQ_MANAGEMENT_URL and DATABASE_URL at running ones.`;
+  Or point RABBITMQ_URL, RABBITMQ_MANAGEMENT_URL and DATABASE_URL at running ones; with only
+  Docker, the compose broker and database as README.md, "Quick start", shows (user admin,
+  vhost shop in RABBITMQ_URL: that broker has no guest and no vhost /).`;
 
 /** Fails at once, with what to do, when a service the suites need is not reachable. */
 export default async function globalSetup(): Promise<void> {

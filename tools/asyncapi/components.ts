@@ -1,4 +1,4 @@
-import { Headers } from '@app/messaging';
+import { DEATH_REASONS, Headers } from '@app/messaging';
 
 const string = (description: string) => ({ type: 'string', description });
 const uuid = (description: string) => ({ type: 'string', format: 'uuid', description });
@@ -99,7 +99,8 @@ export const components = {
       properties: {
         [Headers.attempts]: { type: 'integer', description: 'Deliveries that failed so far.' },
         [Headers.deathReason]: {
-          enum: ['malformed', 'unknown-type', 'invalid', 'rejected', 'retries-exhausted'],
+          enum: [...DEATH_REASONS],
+          description: 'Dead letters only: why the consumer gave up (docs/messaging.md).',
         },
         [Headers.errorMessage]: string('The last error, at most 1000 characters.'),
         [Headers.originalQueue]: { type: 'string' },

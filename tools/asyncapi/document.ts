@@ -19,18 +19,23 @@ import { components } from './components.js';
 type Json = Record<string, unknown>;
 
 const AMQP = '0.3.0';
+/**
+ * The vhost of a local broker, which the bindings name; the compose stack uses `shop` (the
+ * `compose` server below), and a vhost is whatever the path of RABBITMQ_URL says.
+ */
+const VHOST = '/';
 const ref = (path: string) => ({ $ref: `#/${path}` });
 const exchange = {
   name: EVENTS_EXCHANGE,
   type: 'topic',
   durable: true,
   autoDelete: false,
-  vhost: '/',
+  vhost: VHOST,
 };
 const queueBinding = (name: string) => ({
   amqp: {
     is: 'queue',
-    queue: { name, durable: true, exclusive: false, autoDelete: false, vhost: '/' },
+    queue: { name, durable: true, exclusive: false, autoDelete: false, vhost: VHOST },
     bindingVersion: AMQP,
   },
 });
@@ -236,9 +241,18 @@ export function buildAsyncApi(
     servers: {
       local: {
         host: 'localhost:5672',
+        pathname: VHOST,
         protocol: 'amqp',
         protocolVersion: '0.9.1',
-        description: 'RABBITMQ_URL; amqps:// with TLS (RABBITMQ_CA_FILE).',
+        description: `A local broker, vhost \`${VHOST}\` (the one the channel bindings name): RABBITMQ_URL without a path; amqps:// with TLS (RABBITMQ_CA_FILE).`,
+      },
+      compose: {
+        host: 'localhost:5672',
+        pathname: '/shop',
+        protocol: 'amqp',
+        protocolVersion: '0.9.1',
+        description:
+          'The docker-compose.yml stack: vhost `shop` (every queue and exchange of the bindings lives there instead of `/`), one broker user per service (ops/rabbitmq/definitions.json).',
       },
     },
     channels,

@@ -13,6 +13,18 @@ export const Headers = {
   service: 'x-service',
 } as const;
 
+/** Every `x-death-reason` a consumer of ours writes on a dead letter (docs/messaging.md). */
+export const DEATH_REASONS = [
+  'malformed',
+  'unknown-type',
+  'invalid',
+  'rejected',
+  'retries-exhausted',
+  'no-reply-to',
+  'untrusted-publisher',
+  'too-large',
+] as const;
+
 export const Defaults = {
   prefetch: 32,
   rpcPrefetch: 64,

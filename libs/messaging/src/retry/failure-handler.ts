@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { ConsumeMessage, MessageProperties, Options } from 'amqplib';
-import { Defaults, Headers } from '../constants.js';
+import { type DEATH_REASONS, Defaults, Headers } from '../constants.js';
 import { describeError, PermanentError } from '../errors.js';
 import type { RetryOptions } from '../messaging.options.js';
 import { deadLetterQueue, retryQueue, serviceExchange } from '../topology/names.js';
@@ -9,15 +9,7 @@ import type { ConsumerChannel } from '../transport/consumer-channel.js';
 import type { IncomingMeta, Sender } from '../wire/properties.js';
 
 /** Why a message left its work queue; the `x-death-reason` header of a dead letter. */
-export type DeathReason =
-  | 'malformed'
-  | 'unknown-type'
-  | 'invalid'
-  | 'rejected'
-  | 'retries-exhausted'
-  | 'no-reply-to'
-  | 'untrusted-publisher'
-  | 'too-large';
+export type DeathReason = (typeof DEATH_REASONS)[number];
 
 /** The channel a delivery came on, and how it is settled there (acks are batched). */
 export type DeliveryChannel = Pick<ConsumerChannel, 'channel' | 'ack' | 'requeue'>;

@@ -7,8 +7,9 @@ import { PublicRoute } from '../http/api-key.guard.js';
 
 /**
  * Liveness: the process answers. Readiness: the broker and the database are reachable
- * (503 otherwise); an open RPC circuit reports "degraded" (200): the service still answers,
- * failing fast what depends on the service behind the circuit.
+ * (503 otherwise); an open RPC circuit or a broker that blocks publishing (memory or disk
+ * alarm) reports "degraded" (200): the service still answers, failing fast or holding
+ * publishes until the alarm clears.
  */
 // Probes (Docker, Kubernetes) call without a key; the answer holds no customer data.
 @PublicRoute()
