@@ -26,6 +26,8 @@ const apps = serviceNames.map((name) => {
   return { name, port, load: definition.loadConfig, own: env };
 });
 
+const app0 = () => apps[0]!;
+
 describe('docker-compose.yml', () => {
   it('runs the broker, the database, the mail catcher and every app', () => {
     const names = ['rabbitmq', 'postgres', 'mailpit', ...apps.map((a) => a.name)];
@@ -111,6 +113,14 @@ describe('docker-compose.yml: broker access', () => {
     );
     expect(confD.map(([, source]) => source)).toEqual(['./ops/rabbitmq/rabbitmq.conf']);
     expect(mounts.get(setting('load_definitions') ?? '')).toBe('./ops/rabbitmq/definitions.json');
+  });
+
+  it('caps message size above what consumers accept, so an oversized one is dead-lettered', () => {
+    const brokerMax = Number(setting('max_message_size'));
+    const consumerMax = app0().load({ ...imageEnv(app0().name), ...composeEnv(app0().name) })
+      .messaging.maxMessageBytes!;
+    expect(brokerMax).toBeGreaterThan(consumerMax);
+    expect(brokerMax).toBeLessThanOrEqual(1024 * 1024);
   });
 
   it('has no default user (a definitions file replaces it), so no guest', () => {

@@ -92,16 +92,32 @@ export function addComposeService(text: string, s: ServiceSpec): string {
   ${s.name}:
     <<: *app
     build: { context: ., target: ${s.name} }
-    ports: ['${s.port}:${s.port}']
+    ports: ['127.0.0.1:${s.port}:${s.port}']
     environment:
       <<: *app-env
       RABBITMQ_URL: ${brokerUrl(text, file, s)}`;
-  const result = insertAfterLine(text, next - 1, block);
+  const result = addBrokerUsersEntry(insertAfterLine(text, next - 1, block), s);
   const service = (
     parse(result, { merge: true }) as { services: Record<string, { build?: { target?: string } }> }
   ).services[s.name];
   if (service?.build?.target !== s.name) fail(file, 'the new service did not parse as expected');
   return result;
+}
+
+/** BROKER_USERS of x-app-env names the service's user (and its DLQ tool's), as consumers check. */
+function addBrokerUsersEntry(text: string, s: ServiceSpec): string {
+  const line = /^(\s*BROKER_USERS: )(\S+)$/m.exec(text);
+  if (!line) fail('docker-compose.yml', 'no BROKER_USERS in x-app-env');
+  const entries = [
+    `${s.name}=${s.name}`,
+    ...(hasDeadLetterQueue(s) ? [`${s.name}-dlq=${s.name}-dlq`] : []),
+  ];
+  return text.replace(line[0], `${line[1]}${line[2]},${entries.join(',')}`);
+}
+
+/** A service that consumes events has a DLQ (and a DLQ tool user); an RPC-only one too. */
+function hasDeadLetterQueue(s: ServiceSpec): boolean {
+  return s.rpcs.length > 0 || s.events.length > 0;
 }
 
 export function addDockerTarget(text: string, s: ServiceSpec): string {
@@ -230,12 +246,15 @@ interface Definitions {
   users: object[];
   vhosts: { name: string }[];
   permissions: object[];
+  topic_permissions?: object[];
 }
 
 /**
  * A broker user for the service in ops/rabbitmq/definitions.json, allowed what the sample
- * services are: the events exchange, the default exchange (RPC replies) and its own
- * `<name>.*` queues and exchanges, nothing of another service.
+ * services are (docs/security.md): its own `<name>.*` queues and exchange; `events` to bind
+ * to and, if it owns events, to publish its own `<name>.*` routing keys; the default
+ * exchange only if it answers RPCs (replies). Never to configure `events`. A service with a
+ * DLQ also gets a `<name>-dlq` user for `npm run dlq`: its DLQ and its exchange, nothing else.
  */
 export function addBrokerUser(text: string, s: ServiceSpec): string {
   const file = 'ops/rabbitmq/definitions.json';
@@ -244,19 +263,40 @@ export function addBrokerUser(text: string, s: ServiceSpec): string {
     fail(file, 'no users and permissions lists');
   if (definitions.vhosts?.length !== 1) fail(file, 'not exactly one vhost to give the user');
   const own = `${s.name}\\..*`; // kebab-case letters: nothing to escape
-  definitions.users.push({
-    name: s.name,
-    password_hash: hashPassword(devPassword(s.name)),
+  const vhost = definitions.vhosts[0]!.name;
+  const user = (name: string) => ({
+    name,
+    password_hash: hashPassword(devPassword(name)),
     hashing_algorithm: 'rabbit_password_hashing_sha256',
     tags: [],
     limits: {},
   });
+  const publishes = s.events.some((e) => e.isNew);
+  const writes = [...(publishes ? ['events'] : []), ...(s.rpcs.length ? ['amq\\.default'] : [])];
+  definitions.users.push(user(s.name));
   definitions.permissions.push({
     user: s.name,
-    vhost: definitions.vhosts[0]!.name,
-    configure: `^(events|${own})$`,
-    write: `^(events|amq\\.default|${own})$`,
+    vhost,
+    configure: `^${own}`,
+    write: `^(${[...writes, own].join('|')})$`,
     read: `^(events|${own})$`,
   });
+  (definitions.topic_permissions ??= []).push({
+    user: s.name,
+    vhost,
+    exchange: 'events',
+    write: `^${s.name}\\.`,
+    read: '.*',
+  });
+  if (hasDeadLetterQueue(s)) {
+    definitions.users.push(user(`${s.name}-dlq`));
+    definitions.permissions.push({
+      user: `${s.name}-dlq`,
+      vhost,
+      configure: '^$',
+      write: `^${s.name}\\.dlx$`,
+      read: `^${s.name}\\.dlq$`,
+    });
+  }
   return `${JSON.stringify(definitions, null, 2)}\n`;
 }

@@ -89,7 +89,7 @@ describe('plan', () => {
       'nest start payment --watch',
     );
     const service = parse(file('docker-compose.yml'), { merge: true }).services.payment;
-    expect(service).toMatchObject({ build: { target: 'payment' }, ports: ['3004:3004'] });
+    expect(service).toMatchObject({ build: { target: 'payment' }, ports: ['127.0.0.1:3004:3004'] });
     expect(service.depends_on.rabbitmq).toEqual({ condition: 'service_healthy' });
     expect(service.environment.RABBITMQ_URL).toBe(
       'amqp://payment:payment-secret@rabbitmq:5672/shop',
@@ -121,9 +121,16 @@ describe('plan', () => {
     expect(definitions.permissions).toContainEqual({
       user: 'payment',
       vhost: 'shop',
-      configure: '^(events|payment\\..*)$',
-      write: '^(events|amq\\.default|payment\\..*)$',
+      configure: '^payment\\..*',
+      write: '^(amq\\.default|payment\\..*)$',
       read: '^(events|payment\\..*)$',
+    });
+    expect(definitions.permissions).toContainEqual({
+      user: 'payment-dlq',
+      vhost: 'shop',
+      configure: '^$',
+      write: '^payment\\.dlx$',
+      read: '^payment\\.dlq$',
     });
   });
 
