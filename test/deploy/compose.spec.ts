@@ -3,7 +3,8 @@
 // loader.
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
-import { DEMO_API_KEYS, DEMO_PASSWORDS, type Env, serviceEnv } from '@app/platform';
+import { allContracts } from '@app/contracts';
+import { credentialsOf, DEMO_API_KEYS, type Env, isDemoPassword, serviceEnv } from '@app/platform';
 import { serviceEntry, serviceNames } from '../../apps/services.js';
 import { passwordMatches } from '../../tools/new-service/broker-user.js';
 import {
@@ -144,8 +145,6 @@ describe('docker-compose.yml: broker access', () => {
 });
 
 describe('docker-compose.yml: exposure and demo credentials', () => {
-  const passwordOf = (url = '') => decodeURIComponent(new URL(url).password);
-
   it('publishes every port on this machine only (127.0.0.1)', () => {
     const ports = Object.values(compose.services).flatMap((s) => (s.ports ?? []).map(String));
     expect(ports.length).toBeGreaterThan(0);
@@ -159,9 +158,9 @@ describe('docker-compose.yml: exposure and demo credentials', () => {
       .map((entry) => entry.split(':').slice(2).join(':'));
     expect(keys.length).toBeGreaterThan(0);
     for (const key of keys) expect(DEMO_API_KEYS).toContain(key);
-    for (const url of (env.RABBITMQ_URL ?? '').split(','))
-      expect(DEMO_PASSWORDS).toContain(passwordOf(url));
-    expect(DEMO_PASSWORDS).toContain(passwordOf(env.DATABASE_URL));
+    for (const url of [...(env.RABBITMQ_URL ?? '').split(','), env.DATABASE_URL ?? '']) {
+      expect(isDemoPassword(...credentialsOf(url))).toBe(true);
+    }
   });
 
   it.each(apps)('turns the development switch on explicitly for $name', (app) => {
@@ -224,10 +223,19 @@ describe('ops/rabbitmq/definitions.json: who may send what', () => {
   });
 
   it('lets only the services taking part in RPC write to the default exchange', () => {
+    const inRpc = new Set(
+      allContracts.flatMap((c) => (c.kind === 'rpc' ? [c.owner, ...c.callers] : [])),
+    );
     const writers = apps
       .filter((app) => allows(permission(app.name).write, 'amq.default'))
       .map((app) => app.name);
-    expect(writers.sort()).toEqual(['inventory', 'order']);
+    expect(writers.sort()).toEqual(
+      apps
+        .map((a) => a.name)
+        .filter((n) => inRpc.has(n))
+        .sort(),
+    );
+    expect(writers).not.toContain('notification');
   });
 
   it.each(apps)("keeps $name's configure and read rights to its own queues", (app) => {

@@ -249,7 +249,10 @@ describe('the dead-letter queue tool', () => {
         correlationId: `corr-${seed.replayById}`,
         contentType: 'application/json',
         deliveryMode: 2,
+        // Published as the tool's own broker user, whom the service trusts with replays.
+        userId: probe.user,
       });
+      expect(back.fields.exchange).toBe('probe.dlx');
       const headers = back.properties.headers!;
       expect(headers['x-attempts']).toBe(0);
       expect(headers['x-original-queue']).toBe(PROBE_EVENTS);
@@ -287,14 +290,29 @@ describe('the dead-letter queue tool', () => {
       expect(await dlq.show('probe', seed.noOrigin)).toBeDefined();
     });
 
-    it('leaves a message whose original queue no longer exists where it is', async () => {
+    it("leaves a message whose x-original-queue is not the service's own where it is", async () => {
+      // Any publisher can write that header: naming another service's queue gets nowhere.
       const result = await dlq.replay('probe', { messageId: seed.queueGone });
 
       expect(result.replayed).toEqual([]);
       expect(result.skipped).toEqual([
-        expect.objectContaining({ why: 'queue retired.events does not exist' }),
+        expect.objectContaining({
+          why: 'it names retired.events, not probe.events: replays stay in probe',
+        }),
       ]);
       expect(await dlq.show('probe', seed.queueGone)).toBeDefined();
+    });
+
+    it('never replays a message refused before its handler ran (who sent it, its shape)', async () => {
+      const result = await dlq.replay('probe', { messageId: seed.invalid });
+
+      expect(result.replayed).toEqual([]);
+      expect(result.skipped).toEqual([
+        expect.objectContaining({
+          why: 'dead-lettered as invalid: the same message would be refused again',
+        }),
+      ]);
+      expect(await dlq.show('probe', seed.invalid)).toBeDefined();
     });
 
     it('replays each message once even when it fails again at once', async () => {

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, it } from '@jest/globals';
 import amqplib from 'amqplib';
 import { OrderConfirmed } from '@app/contracts';
-import { EVENTS_EXCHANGE } from '@app/messaging';
+import { brokerUserOf, EVENTS_EXCHANGE } from '@app/messaging';
 import { waitFor } from '@app/messaging/testing';
 import {
   machineInfo,
@@ -80,6 +80,8 @@ async function drain(system: FaultSystem, count: number): Promise<number> {
         type: OrderConfirmed.name,
         contentType: 'application/json',
         persistent: true,
+        // As order would: notification takes order.confirmed from order's broker user only.
+        userId: brokerUserOf([system.env.RABBITMQ_URL!]),
         headers: { 'x-message-version': OrderConfirmed.version },
       });
     }

@@ -72,13 +72,16 @@ describe('HTTP hardening', () => {
       expect(cancelled.status).toBe(200);
     });
 
-    it('needs no key to read', async () => {
+    it('needs a key to read too; a read key reads but does not write (403)', async () => {
       expect((await http('GET', system.url('order', '/orders'), undefined, NO_KEY)).status).toBe(
-        200,
+        401,
       );
+      const read = { 'x-api-key': testApiKeys.read };
+      expect((await http('GET', system.url('order', '/orders'), undefined, read)).status).toBe(200);
       expect(
-        (await http('GET', system.url('inventory', '/stock/HARD-1'), undefined, NO_KEY)).status,
+        (await http('GET', system.url('inventory', '/stock/HARD-1'), undefined, read)).status,
       ).toBe(200);
+      expect((await http('POST', system.url('order', '/orders'), order, read)).status).toBe(403);
     });
   });
 

@@ -56,7 +56,7 @@ describe('the OpenAPI documents', () => {
     const { responses, security } = post;
 
     expect(Object.keys(responses).sort()).toEqual(
-      ['201', '202', '400', '401', '413', '422', '429', '500'].sort(),
+      ['201', '202', '400', '401', '403', '413', '422', '429', '500'].sort(),
     );
     expect(responses['201'].content['application/json'].schema.required).toEqual(
       expect.arrayContaining(['id', 'status', 'customerEmail', 'items', 'rejection']),
@@ -87,7 +87,9 @@ describe('the OpenAPI documents', () => {
     expect(Object.keys(docs.inventory.paths['/stock/{sku}'].put.responses)).toEqual(
       expect.arrayContaining(['200', '400', '401', '403', '413']),
     );
-    expect(docs.order.paths['/orders/{id}'].get.security).toBeUndefined();
+    // Reads take a key too; /health alone is open.
+    expect(docs.order.paths['/orders/{id}'].get.security).toEqual([{ 'api-key': [] }]);
+    expect(docs.order.paths['/health/live'].get.security).toBeUndefined();
     expect(
       Object.keys(docs.order.paths['/orders/{id}/events'].get.responses['200'].content),
     ).toEqual(['text/event-stream']);

@@ -93,12 +93,15 @@ describe('the transactional outbox', () => {
       timeoutMs: 2_000,
     });
     expect(published.messageId).toBeDefined();
-    const row = await db
-      .selectFrom('outbox_messages')
-      .select(['published_at'])
-      .where('message_id', '=', published.messageId!)
-      .executeTakeFirstOrThrow();
-    expect(row.published_at).not.toBeNull();
+    // Marked once the broker's confirm is in, which may come after the probe got the event.
+    await waitFor('the outbox row to be marked published', async () => {
+      const row = await db
+        .selectFrom('outbox_messages')
+        .select(['published_at'])
+        .where('message_id', '=', published.messageId!)
+        .executeTakeFirstOrThrow();
+      return row.published_at !== null;
+    });
     expect(probe.all(OrderCreated, (e) => e.orderId === rolledBack)).toHaveLength(0);
     const rows = await db.selectFrom('outbox_messages').select('payload').execute();
     expect(rows.filter((r) => r.payload.orderId === rolledBack)).toHaveLength(0);

@@ -92,6 +92,8 @@ describe('the AMQP transport', () => {
         correlationId,
         contentType: 'application/json',
         messageId: randomUUID(),
+        // The broker user the connection authenticated as: consumers check who sent what.
+        userId: probe.user,
         ...properties,
       });
       const answer = await reply;
@@ -164,6 +166,7 @@ describe('the AMQP transport', () => {
           type: 'probe.happened',
           contentType: 'application/json',
           persistent: true,
+          userId: probe.user,
           ...properties,
         },
       );
@@ -243,6 +246,7 @@ describe('the AMQP transport', () => {
         messageId: randomUUID(),
         type: 'probe.stubborn',
         persistent: true,
+        userId: probe.user,
       });
       const dead = await takeDeadLetter(id);
       // No immediate retry, one 50 ms tier: two tries in all.

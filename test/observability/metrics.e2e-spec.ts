@@ -4,7 +4,7 @@ import { OrderConfirmed } from '@app/contracts';
 import { EVENTS_EXCHANGE, Outbox } from '@app/messaging';
 import { waitFor } from '@app/messaging/testing';
 import { CircuitStateValue, MetricNames as M } from '@app/platform';
-import { http } from '../support/http.js';
+import { http, testApiKeys } from '../support/http.js';
 import { scrape } from '../support/metrics.js';
 import { type ServiceName, TestSystem } from '../support/system.js';
 
@@ -163,7 +163,10 @@ describe('GET /metrics', () => {
   });
 
   it('serves the Prometheus text format with process metrics and the service label', async () => {
-    const res = await fetch(system.url('notification', '/metrics'));
+    // As Prometheus scrapes: the admin key as a bearer token.
+    const res = await fetch(system.url('notification', '/metrics'), {
+      headers: { authorization: `Bearer ${testApiKeys.admin}` },
+    });
     expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
     const text = await res.text();
     expect(text).toMatch(/^process_cpu_seconds_total\{service="notification"\} /m);

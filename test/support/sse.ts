@@ -1,3 +1,5 @@
+import { testApiKeys } from './http.js';
+
 /** An open server-sent-events response: its status, headers, and its events' data as JSON. */
 export interface SseStream {
   status: number;
@@ -6,11 +8,20 @@ export interface SseStream {
   events: AsyncGenerator<any>;
 }
 
-/** GET `url` as an EventSource would, aborted after `timeoutMs` whatever happens. */
-export async function openSse(url: string, timeoutMs = 20_000): Promise<SseStream> {
+/**
+ * GET `url` as an EventSource would, with an API key (the admin key unless told otherwise;
+ * '' sends none), aborted after `timeoutMs` or by `signal`, whatever happens.
+ */
+export async function openSse(
+  url: string,
+  timeoutMs = 20_000,
+  key: string = testApiKeys.admin,
+  signal?: AbortSignal,
+): Promise<SseStream> {
+  const timeout = AbortSignal.timeout(timeoutMs);
   const res = await fetch(url, {
-    headers: { accept: 'text/event-stream' },
-    signal: AbortSignal.timeout(timeoutMs),
+    headers: { accept: 'text/event-stream', ...(key ? { 'x-api-key': key } : {}) },
+    signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
   });
   return { status: res.status, headers: res.headers, events: parse(res) };
 }

@@ -16,7 +16,7 @@ export { DomainErrorFilter } from './http/domain-error.filter.js';
 export { ErrorBody, errorBody } from './http/error-body.js';
 export { CurrentClient, PublicRoute, RequireApiKey } from './http/api-key.guard.js';
 export type { ApiClient, ApiKeyEntry, ApiKeyRole } from './http/api-keys.js';
-export { DEMO_API_KEYS, DEMO_PASSWORDS } from './config/insecure-settings.js';
+export { credentialsOf, DEMO_API_KEYS, isDemoPassword } from './config/insecure-settings.js';
 export {
   API_KEY_HEADER,
   ApiErrorResponses,

@@ -7,6 +7,7 @@ import { load${s.pascal}Config } from './${s.name}.config.js';
 const env = {
   RABBITMQ_URL: 'amqp://guest:guest@127.0.0.1:5672',
   DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/shop',
+  API_KEYS: 'ops:admin:test-admin-key-0001',
 };
 
 describe('load${s.pascal}Config', () => {

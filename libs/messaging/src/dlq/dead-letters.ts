@@ -1,5 +1,5 @@
 import amqplib, { type ChannelModel, type ConfirmChannel, type GetMessage } from 'amqplib';
-import { Defaults } from '../constants.js';
+import { Defaults, Headers } from '../constants.js';
 import { brokerUserOf } from '../messaging.options.js';
 import { deadLetterQueue, eventsQueue, serviceExchange } from '../topology/names.js';
 import { publishConfirmed } from '../wire/confirm.js';
@@ -270,6 +270,12 @@ export class DeadLetters {
 }
 
 /**
+ * Refused before any handler saw them; a replay comes back through the service's own exchange,
+ * past the checks of who sent it and how, so these are never replayed.
+ */
+const UNREPLAYABLE = new Set(['malformed', 'invalid', 'untrusted-publisher', 'too-large']);
+
+/**
  * Where a replay sends a dead letter, or why it cannot. Any publisher can set
  * `x-original-queue`, so it only chooses among the service's own queues: its events queue,
  * the one queue its exchange routes replays to (an RPC request's caller is long gone).
@@ -278,7 +284,12 @@ function replayTarget(
   msg: GetMessage,
   dlq: string,
 ): { exchange: string; to: string } | { why: string } {
-  const origin = resolveOrigin(headersOf(msg));
+  const headers = headersOf(msg);
+  const reason = headers[Headers.deathReason];
+  if (typeof reason === 'string' && UNREPLAYABLE.has(reason)) {
+    return { why: `dead-lettered as ${reason}: the same message would be refused again` };
+  }
+  const origin = resolveOrigin(headers);
   if (!origin) return { why: 'no x-original-queue or x-death header: its queue is unknown' };
   if (origin.queue === dlq) return { why: 'its original queue is this dead-letter queue' };
   const service = dlq.slice(0, -'.dlq'.length);

@@ -9,15 +9,13 @@ export const DEMO_API_KEYS: readonly string[] = [
   'local-dev-admin-key-0001',
 ];
 
-export const DEMO_PASSWORDS: readonly string[] = [
-  'order-secret',
-  'inventory-secret',
-  'notification-secret',
-  'inventory-dlq-secret',
-  'notification-dlq-secret',
-  'admin-secret',
-  'shop',
-];
+/** Besides `<user>-secret`, the password every broker user of the definitions file has. */
+export const DEMO_PASSWORDS: readonly string[] = ['admin-secret', 'shop'];
+
+/** A documented demo password: `<user>-secret` (ops/rabbitmq/definitions.json) or a listed one. */
+export function isDemoPassword(user: string, password: string): boolean {
+  return password === `${user}-secret` || DEMO_PASSWORDS.includes(password);
+}
 
 interface SecuritySettings {
   API_KEYS?: readonly { client: string; key: string }[];
@@ -44,20 +42,22 @@ export function insecureSettings(env: SecuritySettings): string[] {
     }
   }
   env.RABBITMQ_URL.forEach((url, i) => {
-    if (DEMO_PASSWORDS.includes(passwordOf(url))) {
+    if (isDemoPassword(...credentialsOf(url))) {
       problems.push(`RABBITMQ_URL${i > 0 ? `.${i}` : ''}: uses a documented demo password ${hint}`);
     }
   });
-  if (DEMO_PASSWORDS.includes(passwordOf(env.DATABASE_URL))) {
+  if (isDemoPassword(...credentialsOf(env.DATABASE_URL))) {
     problems.push(`DATABASE_URL: uses a documented demo password ${hint}`);
   }
   return problems;
 }
 
-function passwordOf(url: string): string {
+/** User and password of a connection URL ('' for what it lacks). */
+export function credentialsOf(url: string): [user: string, password: string] {
   try {
-    return decodeURIComponent(new URL(url).password);
+    const { username, password } = new URL(url);
+    return [decodeURIComponent(username), decodeURIComponent(password)];
   } catch {
-    return '';
+    return ['', ''];
   }
 }

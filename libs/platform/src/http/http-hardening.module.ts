@@ -12,9 +12,26 @@ import { ApiKeys } from './api-keys.js';
 
 const INSECURE_DEV_MODE = Symbol('INSECURE_DEV_MODE');
 
+/** The API key guard, in a module of its own so that it is registered after the rate limit. */
+@Module({})
+class ApiKeyGuardModule {
+  static forRoot(keys: ApiKeys): DynamicModule {
+    return {
+      module: ApiKeyGuardModule,
+      providers: [
+        { provide: ApiKeys, useValue: keys },
+        { provide: APP_GUARD, useClass: ApiKeyGuard },
+      ],
+      exports: [ApiKeys],
+    };
+  }
+}
+
 /**
- * The guards of every HTTP API: the rate limit (HTTP_RATE_LIMIT, off with 0) and the API keys
- * of `@RequireApiKey()` routes.
+ * The guards of every HTTP API, in this order: the rate limit (HTTP_RATE_LIMIT, off with 0),
+ * so that requests with a wrong key are limited too (no free guessing of keys), then the API
+ * keys. Nest runs global guards in the order their modules are scanned: imports depth-first,
+ * in the order listed.
  *
  * @nestjs/throttler is CommonJS requiring the ESM-only Nest 12: Node (20.19+) loads it, but
  * jest's module runtime on Node < 24.9 cannot, so it is imported only when the limit is on
@@ -29,16 +46,14 @@ export class HttpHardeningModule implements OnApplicationBootstrap {
     const limit = http.rateLimitPerMinute;
     return {
       module: HttpHardeningModule,
-      imports:
-        limit > 0
+      imports: [
+        ...(limit > 0
           ? [import('./rate-limit.module.js').then((m) => m.RateLimitModule.forRoot(limit, keys))]
-          : [],
-      providers: [
-        { provide: ApiKeys, useValue: keys },
-        { provide: INSECURE_DEV_MODE, useValue: insecureDevMode },
-        { provide: APP_GUARD, useClass: ApiKeyGuard },
+          : []),
+        ApiKeyGuardModule.forRoot(keys),
       ],
-      exports: [ApiKeys],
+      providers: [{ provide: INSECURE_DEV_MODE, useValue: insecureDevMode }],
+      exports: [ApiKeyGuardModule],
     };
   }
 
