@@ -151,12 +151,10 @@ describe('broker permissions and trusted publishers (ops/rabbitmq/definitions.js
   });
 
   it.each(SERVICES)('refuses %s a user_id other than its own', async (service) => {
-    const forged = publish(
-      'events',
-      `${service}.anything`,
-      {},
-      { userId: userOf('order') === userOf(service) ? 'mallory' : userOf('order') },
-    );
+    // Somewhere the user may publish to, so that only user_id is wrong.
+    const exchange = service === 'notification' ? 'notification.dlx' : '';
+    const claimed = service === 'order' ? userOf('inventory') : userOf('order');
+    const forged = publish(exchange, 'nowhere', {}, { userId: claimed });
     expect(await refusal(service, forged)).toMatch(/PRECONDITION_FAILED.*user_id/);
   });
 
@@ -231,8 +229,10 @@ describe('broker permissions and trusted publishers (ops/rabbitmq/definitions.js
     {
       name: 'inventory.reserve for the last units, dropped into inventory.rpc',
       senders: ['inventory', 'notification'],
-      send: (sender, marker) =>
-        publish(
+      send: (sender, marker) => async (ch) => {
+        // As a caller would: listening for the reply (direct reply-to) before asking.
+        await ch.consume('amq.rabbitmq.reply-to', () => undefined, { noAck: true });
+        await publish(
           '',
           'inventory.rpc',
           { orderId: randomUUID(), items: [{ sku, quantity: 4 }], marker },
@@ -243,7 +243,8 @@ describe('broker permissions and trusted publishers (ops/rabbitmq/definitions.js
             replyTo: 'amq.rabbitmq.reply-to',
             userId: userOf(sender),
           },
-        ),
+        )(ch);
+      },
       dlq: 'inventory.dlq',
       reasons: ['untrusted-publisher'],
     },

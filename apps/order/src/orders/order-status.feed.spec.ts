@@ -1,18 +1,11 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { firstValueFrom, toArray } from 'rxjs';
 import type { Order } from './order.js';
+import { pendingOrder } from './order.fixture.js';
 import { OrderStatusFeed, STATUS_POLL_MS, TooManyStreamsError } from './order-status.feed.js';
 import { OrderStatusNotifier } from './order-status.notifier.js';
 
-const pending: Order = {
-  id: '0b7f0d7e-3a47-4d8e-9a43-3d3f2f1c9a11',
-  status: 'PENDING',
-  customerEmail: 'ada@example.com',
-  items: [{ sku: 'MUG-1', quantity: 1 }],
-  rejection: null,
-  createdAt: '2030-01-02T03:04:05.000Z',
-  updatedAt: '2030-01-02T03:04:05.000Z',
-};
+const pending = pendingOrder;
 
 function feed(limits = { maxStreamsPerClient: 5, maxLifetimeMs: 60_000 }) {
   const notifier = new OrderStatusNotifier();

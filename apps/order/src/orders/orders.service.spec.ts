@@ -1,19 +1,12 @@
 import { describe, expect, it, jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import type { Order } from './order.js';
+import { pendingOrder } from './order.fixture.js';
 import { OrderStatusNotifier } from './order-status.notifier.js';
 import { prefersAsync } from './orders.http.controller.js';
 import { OrdersService } from './orders.service.js';
 
-const pending: Order = {
-  id: '0b7f0d7e-3a47-4d8e-9a43-3d3f2f1c9a11',
-  status: 'PENDING',
-  customerEmail: 'ada@example.com',
-  items: [{ sku: 'MUG-1', quantity: 1 }],
-  rejection: null,
-  createdAt: '2030-01-02T03:04:05.000Z',
-  updatedAt: '2030-01-02T03:04:05.000Z',
-};
+const pending = pendingOrder;
 
 /** An OrdersService whose inventory answers RESERVED and whose transactions run `commit`. */
 function service(commit: () => Promise<unknown>, find = async (): Promise<Order> => pending) {
