@@ -141,6 +141,13 @@ export class FaultSystem {
     return this.all().filter((s) => s.name === name);
   }
 
+  /** `<service>@<pid>` of every running instance: the name each gives its broker connection. */
+  processes(): string[] {
+    return this.all()
+      .filter((s) => s.running)
+      .map((s) => `${s.name}@${s.pid}`);
+  }
+
   /** Starts one more instance of `name`, same configuration, its own HTTP port. */
   async addReplica(name: ServiceName): Promise<ServiceProcess> {
     const replica = await ServiceProcess.create(name, { ...this.env, ...this.envOf[name] });

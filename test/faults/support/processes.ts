@@ -77,6 +77,11 @@ export class ServiceProcess {
     return this.child?.pid;
   }
 
+  /** The signal that ended the last instance (`SIGKILL` after kill()), null if it exited. */
+  get exitSignal(): NodeJS.Signals | null | undefined {
+    return this.running ? undefined : this.child?.signalCode;
+  }
+
   /** What this service's instances printed, oldest first (the last 3,000 lines). */
   logs(): string {
     return this.lines.join('\n');

@@ -52,13 +52,15 @@ export class TcpProxy {
   /**
    * Freezes every connection, open and new, in both directions: sockets stay open, nothing
    * is forwarded, data already sent waits in the buffers (a hung network, not a closed one).
+   * Returns how many open connections it froze (a fault test's witness).
    */
-  stall(): void {
+  stall(): number {
     this.stalled = true;
     for (const { client, upstream } of this.pipes) {
       client.pause();
       upstream.pause();
     }
+    return this.pipes.size;
   }
 
   /** Forwards again, including what was held during the stall. */
@@ -70,9 +72,14 @@ export class TcpProxy {
     }
   }
 
-  /** Destroys every open connection at once (both sides see a reset); new ones are accepted. */
-  cut(): void {
-    for (const pipe of [...this.pipes]) this.drop(pipe);
+  /**
+   * Destroys every open connection at once (both sides see a reset); new ones are accepted.
+   * Returns how many it cut (a fault test's witness).
+   */
+  cut(): number {
+    const open = [...this.pipes];
+    for (const pipe of open) this.drop(pipe);
+    return open.length;
   }
 
   /** While on, a new connection is closed as soon as it is accepted (a port nobody serves). */
