@@ -4,11 +4,12 @@ import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import pg from 'pg';
 import { serviceEntry, serviceNames, type ServiceName } from '../../apps/services.js';
 import { AmqpClient, AmqpConnection, resolveMessagingOptions } from '@app/messaging';
-import { EventProbe, RabbitAdmin, withVhost } from '@app/messaging/testing';
-import { createServiceApp } from '@app/platform';
+import { EventProbe, RabbitAdmin, waitFor, withVhost } from '@app/messaging/testing';
+import { createServiceApp, MetricNames } from '@app/platform';
 import { createTestDatabase } from './database.js';
 import { testEnv } from './env.js';
 import { http, testApiKeys } from './http.js';
+import { scrape } from './metrics.js';
 import { SmtpSink } from './smtp.js';
 
 export type { ServiceName };
@@ -121,6 +122,27 @@ export class TestSystem {
       this.client = { connection, client: new AmqpClient(connection, options) };
     }
     return this.client.client;
+  }
+
+  /**
+   * Deliveries the running `service` finished (acked, replied, retried, dead-lettered or
+   * abandoned) whose labels match (`queue`, `type`, `outcome`): its own count, exact, where
+   * the management API's queue statistics can be seconds old. Counts from the app's start.
+   */
+  async handled(service: ServiceName, labels: Record<string, string>): Promise<number> {
+    const metrics = await scrape(this.url(service, '/metrics'));
+    return metrics.sum(MetricNames.messagesHandled, labels);
+  }
+
+  /** Waits until `service` has finished `count` deliveries matching `labels` (see handled). */
+  async waitHandled(
+    service: ServiceName,
+    labels: Record<string, string>,
+    count: number,
+  ): Promise<void> {
+    await waitFor(`${service} to have handled ${count} ${JSON.stringify(labels)}`, async () => {
+      return (await this.handled(service, labels)) >= count;
+    });
   }
 
   /** A fresh SKU (`<prefix>-XXXXXXXX`) with `available` units: tests never share stock. */
