@@ -21,6 +21,8 @@ export type { ServiceName };
 export class TestSystem {
   readonly urls: Partial<Record<ServiceName, string>> = {};
   private readonly apps = new Map<ServiceName, INestApplication>();
+  /** More instances, started by startReplica(): they compete for their service's queues. */
+  private readonly replicas: INestApplication[] = [];
   private client?: { connection: AmqpConnection; client: AmqpClient };
   private spanExporters: Partial<Record<ServiceName, SpanExporter>> = {};
 
@@ -89,6 +91,19 @@ export class TestSystem {
   }
 
   async startService(name: ServiceName, env: Record<string, string> = {}): Promise<void> {
+    const app = await this.createApp(name, env);
+    this.apps.set(name, app);
+    this.urls[name] = await urlOf(app);
+  }
+
+  /** One more instance of `name`, same configuration, its own port; returns its URL. */
+  async startReplica(name: ServiceName): Promise<string> {
+    const app = await this.createApp(name, {});
+    this.replicas.push(app);
+    return urlOf(app);
+  }
+
+  private async createApp(name: ServiceName, env: Record<string, string>) {
     const { definition } = serviceEntry(name);
     const loaded = definition.loadConfig({ ...this.env, ...env, HTTP_PORT: '0' });
     const spanExporter = this.spanExporters[name];
@@ -97,8 +112,7 @@ export class TestSystem {
       : loaded;
     const app = await createServiceApp(definition.module(config), config, definition);
     await app.listen(0, '127.0.0.1');
-    this.apps.set(name, app);
-    this.urls[name] = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    return app;
   }
 
   /** A running app, to reach its providers (e.g. stop its outbox relay). */
@@ -171,10 +185,15 @@ export class TestSystem {
       await this.client.client.close();
       await this.client.connection.onApplicationShutdown();
     }
+    for (const replica of this.replicas.splice(0)) await replica.close();
     for (const name of [...this.apps.keys()]) await this.stopService(name);
     await this.probe.close();
     await this.smtp.stop();
     await this.admin.deleteVhost(this.vhost);
     await this.dropDatabase();
   }
+}
+
+async function urlOf(app: INestApplication): Promise<string> {
+  return (await app.getUrl()).replace('[::1]', '127.0.0.1');
 }
