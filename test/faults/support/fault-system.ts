@@ -18,6 +18,8 @@ export interface FaultBroker {
 export interface FaultSystemOptions {
   /** Route every service's AMQP connection through a TcpProxy (`system.brokerProxy`). */
   brokerProxy?: boolean;
+  /** Route only these services' AMQP connections through it. */
+  brokerProxyFor?: readonly ServiceName[];
   /** Services whose PostgreSQL connections go through a TcpProxy (`system.databaseProxy`). */
   databaseProxyFor?: readonly ServiceName[];
   /** Extra or overriding variables for all three services. */
@@ -88,9 +90,13 @@ export class FaultSystem {
     const vhost = await broker.admin.createVhost(`faults-${suite}`);
     const database = await createTestDatabase(`faults_${suite}`);
     const smtp = await SmtpSink.start();
-    const brokerProxy = options.brokerProxy
-      ? await TcpProxy.start({ host: '127.0.0.1', port: Number(new URL(broker.amqpUrls[0]!).port) })
-      : undefined;
+    const brokerProxy =
+      options.brokerProxy || options.brokerProxyFor?.length
+        ? await TcpProxy.start({
+            host: '127.0.0.1',
+            port: Number(new URL(broker.amqpUrls[0]!).port),
+          })
+        : undefined;
     const dbUrl = new URL(database.url);
     const databaseProxy = options.databaseProxyFor?.length
       ? await TcpProxy.start({ host: dbUrl.hostname, port: Number(dbUrl.port || 5432) })
@@ -104,7 +110,7 @@ export class FaultSystem {
       new pg.Pool({ connectionString: database.url, max: 2 }),
       {
         ...FAULT_ENV,
-        RABBITMQ_URL: brokerProxy ? brokerProxy.rewrite(amqpUrl) : amqpUrl,
+        RABBITMQ_URL: options.brokerProxy ? brokerProxy!.rewrite(amqpUrl) : amqpUrl,
         DATABASE_URL: database.url,
         SMTP_URL: smtp.url,
         ...options.env,
@@ -115,6 +121,9 @@ export class FaultSystem {
     );
     for (const name of options.databaseProxyFor ?? []) {
       system.envOf[name] = { DATABASE_URL: databaseProxy!.rewrite(database.url) };
+    }
+    for (const name of options.brokerProxyFor ?? []) {
+      system.envOf[name] = { ...system.envOf[name], RABBITMQ_URL: brokerProxy!.rewrite(amqpUrl) };
     }
     try {
       await Promise.all(SERVICES.map((name) => system.startService(name)));
