@@ -60,6 +60,11 @@ describe('the order service killed at each point of an order, under load', () =>
           await waitFor('the CONFIRMED commit', async () => {
             return (await statusOf(system, c.id)) === 'CONFIRMED';
           });
+          // Witness: order writes into the frozen network (the relay's confirms, the load's
+          // RPCs wait there), so the event it committed cannot reach the broker.
+          await waitFor('order to talk into the frozen network', () => {
+            return proxy.heldFromClients > 0;
+          });
           await killOrder(system);
           expect(await unpublished(system, c.id)).toEqual(['order.confirmed']);
           proxy.cut(); // what the dead process had written never reaches the broker
@@ -90,7 +95,10 @@ async function placeFrozen(system: FaultSystem): Promise<Placed> {
   inventory.pause();
   await waitFor('the kernel to stop inventory', () => inventory.paused); // witness
   const key = randomUUID();
-  const body = { customerEmail: `crash-${key}@example.com`, items: [{ sku: SKU, quantity: 1 }] };
+  const body = {
+    customerEmail: `crash-${key}@example.com`,
+    items: [{ sku: `${SKU}-A`, quantity: 1 }],
+  };
   const request = http<{ status: string }>('POST', system.url('order', '/orders'), body, {
     'idempotency-key': key,
   });

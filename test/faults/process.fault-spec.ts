@@ -56,6 +56,10 @@ describe('service processes dying or stopping with work in flight', () => {
             async () => {
               // Freeze inventory's database so that reservations hang mid-transaction, then kill it.
               expect(db.stall()).toBeGreaterThan(0);
+              // Witness: inventory writes into the frozen connections (its work waits there).
+              await waitFor('inventory to write to the frozen database', () => {
+                return db.heldFromClients > 0;
+              });
               await waitFor('reservations to hang mid-transaction', async () => {
                 const depths = await broker().queueDepths(system.vhost);
                 return (depths[rpcQueue('inventory')]?.unacked ?? 0) >= 2;
