@@ -2,6 +2,7 @@ import { afterAll, beforeAll } from '@jest/globals';
 import pg from 'pg';
 import { type RabbitAdmin, TcpProxy, waitFor, withVhost } from '@app/messaging/testing';
 import { createTestDatabase } from '../../support/database.js';
+import { http } from '../../support/http.js';
 import { SmtpSink } from '../../support/smtp.js';
 import { OrderLoad, type OrderLoadOptions } from './order-load.js';
 import { PrivateBroker } from './private-broker.js';
@@ -171,12 +172,10 @@ export class FaultSystem {
   }
 
   async setStock(sku: string, available: number): Promise<void> {
-    const res = await fetch(this.url('inventory', `/stock/${sku}`), {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ available }),
-    });
-    if (res.status !== 200) throw new Error(`PUT /stock/${sku}: ${res.status} ${await res.text()}`);
+    const res = await http('PUT', this.url('inventory', `/stock/${sku}`), { available });
+    if (res.status !== 200) {
+      throw new Error(`PUT /stock/${sku}: ${res.status} ${JSON.stringify(res.body)}`);
+    }
   }
 
   /**
@@ -198,8 +197,8 @@ export class FaultSystem {
     });
   }
 
-  startLoad(sku: string, options?: OrderLoadOptions): OrderLoad {
-    const load = new OrderLoad(this.url('order', '/orders'), sku, options);
+  startLoad(skus: readonly string[], options?: OrderLoadOptions): OrderLoad {
+    const load = new OrderLoad(this.url('order', '/orders'), skus, options);
     this.loads.push(load);
     return load;
   }
