@@ -5,6 +5,7 @@ import { http } from '../support/http.js';
 import { usePrivateBroker, withFaultSystem } from './support/fault-system.js';
 import { underLoad } from './support/invariants.js';
 import { SERVICES } from './support/processes.js';
+import { ConnectionWitness } from './support/witness.js';
 
 const SKU = 'FAULT-BROKER';
 const STOCK = 10_000;
@@ -18,6 +19,7 @@ describe('broker failures under load', () => {
     () =>
       withFaultSystem(broker(), 'stop-app', {}, async (system) => {
         const outcome = await underLoad(system, { sku: SKU, stock: STOCK }, async () => {
+          const connections = await ConnectionWitness.take(broker(), system);
           await broker().ctl('stop_app'); // takes ~5 s itself
           await outage(2_000);
           for (const name of SERVICES) {
@@ -30,6 +32,7 @@ describe('broker failures under load', () => {
           }
           await broker().ctl('start_app');
 
+          await connections.reconnected();
           await system.waitReady(); // every /health/ready back to 200
         });
         expect(outcome.confirmed).toBeGreaterThanOrEqual(16);
@@ -42,9 +45,14 @@ describe('broker failures under load', () => {
     () =>
       withFaultSystem(broker(), 'close-conns', {}, async (system) => {
         await underLoad(system, { sku: SKU, stock: STOCK }, async (load) => {
-          await broker().ctl('close_all_connections', 'fault');
-          await load.waitForConfirmed(4);
-          await broker().ctl('close_all_connections', 'fault');
+          for (const round of [1, 2]) {
+            // Witness: the broker's count of closed connections, and every process on a new one.
+            const connections = await ConnectionWitness.take(broker(), system);
+            const closed = await broker().closeConnections(system.vhost);
+            expect(closed).toBeGreaterThanOrEqual(SERVICES.length);
+            await connections.reconnected();
+            if (round === 1) await load.waitForConfirmed(4);
+          }
 
           await system.waitReady();
         });

@@ -1,8 +1,11 @@
 import { setTimeout as outage } from 'node:timers/promises';
 import { describe, expect, it } from '@jest/globals';
 import { waitFor } from '@app/messaging/testing';
+import { http } from '../support/http.js';
 import { type FaultSystem, usePrivateBroker, withFaultSystem } from './support/fault-system.js';
 import { underLoad } from './support/invariants.js';
+import type { ServiceName } from './support/processes.js';
+import { handled } from './support/witness.js';
 
 const SKU = 'FAULT-DB';
 const STOCK = 10_000;
@@ -13,8 +16,9 @@ const CASE_TIMEOUT_MS = 120_000;
  * database, so orders, their RPCs and their events keep coming while the consumers cannot
  * commit anything. The machine's PostgreSQL itself is never touched.
  */
+const CONSUMERS = ['inventory', 'notification'] as const;
 const consumersBehindProxy = {
-  databaseProxyFor: ['inventory', 'notification'] as const,
+  databaseProxyFor: CONSUMERS,
   // Enough retry budget (~15 s) to outlast the outage; the last tier would dead-letter.
   env: { RETRY_DELAYS_MS: '500,1000,2000,4000,8000' },
 };
@@ -36,7 +40,7 @@ describe('PostgreSQL out of reach of the consumers, under load', () => {
       withFaultSystem(broker(), 'pg-stall', consumersBehindProxy, async (system) => {
         const db = system.databaseProxy!;
         await underLoad(system, { sku: SKU, stock: STOCK }, async () => {
-          db.stall();
+          expect(db.stall()).toBeGreaterThan(0); // the consumers' pooled connections, frozen
           try {
             await waitFor('consumers to hold messages they cannot commit', async () => {
               return (await unfinished(system)) >= 3;
@@ -68,16 +72,27 @@ describe('PostgreSQL out of reach of the consumers, under load', () => {
         const db = system.databaseProxy!;
         await underLoad(system, { sku: SKU, stock: STOCK }, async () => {
           await system.holdSmtp(3);
+          // SMTP hangs (notification may hold its whole prefetch there): from here on only the
+          // database can make a delivery fail.
+          const retried = async () =>
+            (await handled(system, 'inventory', 'retried')) +
+            (await handled(system, 'notification', 'retried'));
+          const retriedBefore = await retried();
 
           db.refuse(true);
-          db.cut();
+          expect(db.cut()).toBeGreaterThan(0);
           try {
-            await waitFor('consumers to fail and park messages for a retry', async () => {
-              return (await unfinished(system)) >= 3;
+            // Witness: both consumers see the database gone, and deliveries fail on it.
+            await waitFor('inventory and notification to report the database down', async () => {
+              const ready = await Promise.all(CONSUMERS.map((n) => readiness(system, n)));
+              return ready.every((r) => r.status === 503 && r.database === 'down');
+            });
+            await waitFor('the consumers to park deliveries for a retry', async () => {
+              return (await retried()) > retriedBefore;
             });
             system.smtp.release(false);
             await outage(3_000);
-            for (const name of ['inventory', 'notification'] as const) {
+            for (const name of CONSUMERS) {
               expect(system.service(name).running).toBe(true);
               expect(await system.service(name).status('/health/live')).toBe(200);
             }
@@ -92,3 +107,15 @@ describe('PostgreSQL out of reach of the consumers, under load', () => {
     CASE_TIMEOUT_MS,
   );
 });
+
+/** /health/ready of `name`: its status code and what it says of the database. */
+async function readiness(
+  system: FaultSystem,
+  name: ServiceName,
+): Promise<{ status: number; database?: string }> {
+  const res = await http<{ details?: { database?: { status: string } } }>(
+    'GET',
+    system.url(name, '/health/ready'),
+  );
+  return { status: res.status, database: res.body?.details?.database?.status };
+}

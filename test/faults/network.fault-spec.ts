@@ -1,8 +1,9 @@
 import { setTimeout as outage } from 'node:timers/promises';
 import { describe, expect, it } from '@jest/globals';
-import { waitFor } from '@app/messaging/testing';
 import { usePrivateBroker, withFaultSystem } from './support/fault-system.js';
 import { underLoad } from './support/invariants.js';
+import { SERVICES } from './support/processes.js';
+import { ConnectionWitness } from './support/witness.js';
 
 const SKU = 'FAULT-NET';
 const STOCK = 10_000;
@@ -17,10 +18,25 @@ describe('network failures between the services and the broker, under load', () 
     () =>
       withFaultSystem(broker(), 'stall', { brokerProxy: true }, async (system) => {
         const proxy = system.brokerProxy!;
-        const outcome = await underLoad(system, { sku: SKU, stock: STOCK }, async () => {
-          proxy.stall();
+        let window = { from: 0, to: 0 };
+        const outcome = await underLoad(system, { sku: SKU, stock: STOCK }, async (load) => {
+          const connections = await ConnectionWitness.take(broker(), system);
+          const from = Date.now();
+          expect(proxy.stall()).toBeGreaterThanOrEqual(SERVICES.length);
           await outage(5_000); // below 2 heartbeats (10 s): the connections survive, frozen
           proxy.resume();
+          window = { from, to: Date.now() };
+          await load.waitForConfirmed(4);
+          // The connections survived the freeze: no process had to reconnect.
+          expect(await connections.changed()).toEqual([]);
+          // Witness: while frozen, nothing was confirmed (the RPC and the events wait in the
+          // proxy), though the clients kept ordering; a request answered up to a second after
+          // the freeze began had its reply on the way already.
+          const inWindow = (t: number) => t > window.from + 1_000 && t < window.to;
+          expect(
+            load.accepted.filter((o) => o.status === 'CONFIRMED' && inWindow(o.answeredAt)),
+          ).toEqual([]);
+          expect(load.accepted.some((o) => inWindow(o.sentAt))).toBe(true);
         });
         expect(outcome.confirmed).toBeGreaterThanOrEqual(16);
       }),
@@ -33,17 +49,18 @@ describe('network failures between the services and the broker, under load', () 
       withFaultSystem(broker(), 'cut', { brokerProxy: true }, async (system) => {
         const proxy = system.brokerProxy!;
         await underLoad(system, { sku: SKU, stock: STOCK }, async (load) => {
-          proxy.cut();
+          let connections = await ConnectionWitness.take(broker(), system);
+          expect(proxy.cut()).toBeGreaterThanOrEqual(SERVICES.length);
+          await connections.reconnected();
           await load.waitForConfirmed(4);
           // Cut again, and keep the port shut for a moment: reconnects must keep trying.
+          connections = await ConnectionWitness.take(broker(), system);
           proxy.refuse(true);
-          proxy.cut();
+          expect(proxy.cut()).toBeGreaterThanOrEqual(SERVICES.length);
           await outage(2_000);
           proxy.refuse(false);
 
-          await waitFor('the services to reconnect', () => proxy.connections >= 3, {
-            timeoutMs: 15_000,
-          });
+          await connections.reconnected();
           await system.waitReady();
         });
       }),

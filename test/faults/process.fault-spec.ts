@@ -28,6 +28,7 @@ describe('service processes dying or stopping with work in flight', () => {
           await sendsInFlight(system, 3);
 
           await notification.kill();
+          expect(notification.exitSignal).toBe('SIGKILL'); // witness: the process died of it
           await waitFor('the SMTP server to see the killed sends disconnect', () => {
             return system.smtp.holdingConnected === 0;
           });
@@ -54,12 +55,17 @@ describe('service processes dying or stopping with work in flight', () => {
             { sku: SKU, stock: STOCK, load: { concurrency: 4 } },
             async () => {
               // Freeze inventory's database so that reservations hang mid-transaction, then kill it.
-              db.stall();
+              expect(db.stall()).toBeGreaterThan(0);
+              // Witness: inventory writes into the frozen connections (its work waits there).
+              await waitFor('inventory to write to the frozen database', () => {
+                return db.heldFromClients > 0;
+              });
               await waitFor('reservations to hang mid-transaction', async () => {
                 const depths = await broker().queueDepths(system.vhost);
                 return (depths[rpcQueue('inventory')]?.unacked ?? 0) >= 2;
               });
               await inventory.kill();
+              expect(inventory.exitSignal).toBe('SIGKILL'); // witness: the process died of it
               db.resume(); // what the dead process had sent (maybe a COMMIT) reaches PostgreSQL now
               await inventory.start();
             },

@@ -30,7 +30,7 @@ describe('competing consumers: replicas of inventory and notification share thei
         }
         const pids = (name: ServiceName) => system.instances(name).map((s) => `${name}@${s.pid}`);
         await system.setStock(SKU, STOCK);
-        const load = system.startLoad(SKU, { concurrency: 4, max: 400 });
+        const load = system.startLoad([SKU], { concurrency: 4, paceMs: 150, max: 400 });
         await load.waitForConfirmed(CANCELLATIONS + 6);
 
         // order.cancelled is the one event inventory consumes in the normal flow.
@@ -68,8 +68,8 @@ describe('competing consumers: replicas of inventory and notification share thei
         await load.waitForConfirmed(10);
         await load.stop();
         const outcome = await assertNothingLostNothingTwice(system, load, {
-          sku: SKU,
-          initialStock: STOCK,
+          stock: { [SKU]: STOCK },
+          cancelled: toCancel.slice(0, CANCELLATIONS).map((o) => o.id),
         });
         expect(outcome.cancelled).toBe(CANCELLATIONS);
       }),

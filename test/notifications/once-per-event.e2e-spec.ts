@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { OrderConfirmed } from '@app/contracts';
-import { DeadLetters, deadLetterQueue } from '@app/messaging';
+import { DeadLetters, deadLetterQueue, eventsQueue } from '@app/messaging';
 import { waitFor } from '@app/messaging/testing';
 import { http } from '../support/http.js';
 import { TestSystem } from '../support/system.js';
@@ -25,9 +25,12 @@ describe('notification', () => {
   const publish = (body: unknown, messageId: string, type = OrderConfirmed.name) =>
     system.probe.publishEvent(type, body, { messageId });
 
+  const confirmations = { queue: eventsQueue('notification'), type: OrderConfirmed.name };
+
   it('sends one e-mail for an event delivered twice', async () => {
     const orderId = randomUUID();
     const messageId = randomUUID();
+    const before = await system.handled('notification', confirmations);
     await publish(confirmed(orderId, 'twice@example.com'), messageId);
     await publish(confirmed(orderId, 'twice@example.com'), messageId);
     // A later, different event proves the duplicate was consumed, not still waiting.
@@ -35,10 +38,7 @@ describe('notification', () => {
     await publish(confirmed(marker, 'twice@example.com'), randomUUID());
 
     await system.smtp.waitForMail('twice@example.com', `Order ${marker} confirmed`);
-    await waitFor(
-      'the events queue to drain',
-      async () => (await system.admin.queue(system.vhost, 'notification.events'))?.messages === 0,
-    );
+    await system.waitHandled('notification', confirmations, before + 3);
     expect(system.smtp.mailsTo('twice@example.com', `Order ${orderId}`)).toHaveLength(1);
     const sent = await http('GET', system.url('notification', `/notifications?orderId=${orderId}`));
     expect(sent.body).toHaveLength(1);
@@ -79,14 +79,13 @@ describe('notification', () => {
       expect(system.smtp.mailsTo('replay@example.com')).toHaveLength(0);
 
       system.smtp.refuseNext = 0; // SMTP is back
+      const acked = { ...confirmations, outcome: 'acked' };
+      const before = await system.handled('notification', acked);
       const { replayed } = await dlq.replay('notification', { messageId });
       expect(replayed).toHaveLength(1);
 
       await system.smtp.waitForMail('replay@example.com', `Order ${orderId} confirmed`);
-      await waitFor(
-        'the events queue to drain',
-        async () => (await system.admin.queue(system.vhost, 'notification.events'))?.messages === 0,
-      );
+      await system.waitHandled('notification', acked, before + 1);
       expect(system.smtp.mailsTo('replay@example.com')).toHaveLength(1);
       expect((await dlq.list('notification', { messageId })).messages).toHaveLength(0);
       // Replaying again finds nothing to send twice.

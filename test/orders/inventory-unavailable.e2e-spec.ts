@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { InventoryReserve, InventoryReserved, OrderRejected } from '@app/contracts';
-import { rpcQueue } from '@app/messaging';
+import { eventsQueue, rpcQueue } from '@app/messaging';
 import { waitFor } from '@app/messaging/testing';
 import { http } from '../support/http.js';
 import { TestSystem } from '../support/system.js';
@@ -41,13 +41,13 @@ describe('when inventory is not running', () => {
     expect(elapsed).toBeLessThan(TIMEOUT_MS + 1_000);
     await system.probe.next(OrderRejected, { where: (e) => e.orderId === res.body.id });
 
-    // The request outlives nobody: the broker drops it when its expiration passes.
-    const admin = system.admin;
-    const vhost = system.vhost;
-    await waitFor(
-      'the expired request to leave inventory.rpc',
-      async () => (await admin.queue(vhost, rpcQueue('inventory')))?.messages === 0,
-    );
+    // The request outlives nobody: the broker drops it when its expiration passes. Nobody
+    // consumes the queue, so its ready count is all it holds.
+    const probe = system.probe;
+    await waitFor('the expired request to leave inventory.rpc', async () => {
+      const queue = await probe.queue(rpcQueue('inventory'));
+      return queue.consumers === 0 && queue.ready === 0;
+    });
 
     await system.startService('inventory');
     // order.rejected waited in inventory.events; once handled, the order is closed for good.
@@ -105,10 +105,15 @@ describe('when inventory is not running', () => {
       inventory: 'closed',
     });
 
-    // The requests that timed out expired in the broker: none was executed late.
-    await waitFor(
-      'inventory.events to drain',
-      async () => (await s.admin.queue(s.vhost, 'inventory.events'))?.messages === 0,
+    // The requests that timed out expired in the broker: none was executed late. Inventory
+    // (started after every rejection) has handled each rejection's event by now.
+    const [{ rejected }] = await s.query<{ rejected: number }>(
+      `select count(*)::int as rejected from orders.orders where status = 'REJECTED'`,
+    );
+    await s.waitHandled(
+      'inventory',
+      { queue: eventsQueue('inventory'), type: OrderRejected.name },
+      rejected!,
     );
     expect(s.probe.all(InventoryReserved, (e) => ids.includes(e.orderId))).toHaveLength(0);
     expect((await http('GET', s.url('inventory', '/stock/CIRCUIT-1'))).body.available).toBe(10 - 2);

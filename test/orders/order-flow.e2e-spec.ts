@@ -9,7 +9,7 @@ import {
   OrderCreated,
   OrderRejected,
 } from '@app/contracts';
-import { waitFor } from '@app/messaging/testing';
+import { eventsQueue } from '@app/messaging';
 import { http } from '../support/http.js';
 import { TestSystem } from '../support/system.js';
 
@@ -194,16 +194,15 @@ describe('the order flow', () => {
     };
     const messageId = randomUUID();
 
+    const cancellations = { queue: eventsQueue('inventory'), type: OrderCancelled.name };
+    const before = await system.handled('inventory', cancellations);
     // A redelivery (same message_id) and a duplicate publish (new message_id).
     await system.probe.publishEvent(OrderCancelled.name, cancelled, { messageId });
     await system.probe.publishEvent(OrderCancelled.name, cancelled, { messageId });
     await system.probe.publishEvent(OrderCancelled.name, cancelled);
 
     await system.probe.next(InventoryReleased, { where: (e) => e.orderId === order.id });
-    await waitFor(
-      'inventory.events to drain',
-      async () => (await system.admin.queue(system.vhost, 'inventory.events'))?.messages === 0,
-    );
+    await system.waitHandled('inventory', cancellations, before + 3); // all three, not only one
     expect(await available(sku)).toBe(5);
     expect(system.probe.all(InventoryReleased, (e) => e.orderId === order.id)).toHaveLength(1);
   });

@@ -30,6 +30,7 @@ export async function http<T = any>(
   url: string,
   body?: unknown,
   headers: Record<string, string> = {},
+  signal?: AbortSignal,
 ): Promise<HttpResult<T>> {
   const all: Record<string, string> = {
     'x-api-key': testApiKeys.admin,
@@ -40,6 +41,7 @@ export async function http<T = any>(
     method,
     headers: Object.fromEntries(Object.entries(all).filter(([, value]) => value !== '')),
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    signal,
   });
   const text = await res.text();
   let parsed: unknown = text;

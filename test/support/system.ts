@@ -4,11 +4,12 @@ import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import pg from 'pg';
 import { serviceEntry, serviceNames, type ServiceName } from '../../apps/services.js';
 import { AmqpClient, AmqpConnection, resolveMessagingOptions } from '@app/messaging';
-import { EventProbe, RabbitAdmin, withVhost } from '@app/messaging/testing';
-import { createServiceApp } from '@app/platform';
+import { EventProbe, RabbitAdmin, waitFor, withVhost } from '@app/messaging/testing';
+import { createServiceApp, MetricNames } from '@app/platform';
 import { createTestDatabase } from './database.js';
 import { testEnv } from './env.js';
 import { http, testApiKeysEnv } from './http.js';
+import { scrape } from './metrics.js';
 import { SmtpSink } from './smtp.js';
 
 export type { ServiceName };
@@ -20,6 +21,8 @@ export type { ServiceName };
 export class TestSystem {
   readonly urls: Partial<Record<ServiceName, string>> = {};
   private readonly apps = new Map<ServiceName, INestApplication>();
+  /** More instances, started by startReplica(): they compete for their service's queues. */
+  private readonly replicas: INestApplication[] = [];
   private client?: { connection: AmqpConnection; client: AmqpClient };
   private spanExporters: Partial<Record<ServiceName, SpanExporter>> = {};
 
@@ -87,6 +90,19 @@ export class TestSystem {
   }
 
   async startService(name: ServiceName, env: Record<string, string> = {}): Promise<void> {
+    const app = await this.createApp(name, env);
+    this.apps.set(name, app);
+    this.urls[name] = await urlOf(app);
+  }
+
+  /** One more instance of `name`, same configuration, its own port; returns its URL. */
+  async startReplica(name: ServiceName): Promise<string> {
+    const app = await this.createApp(name, {});
+    this.replicas.push(app);
+    return urlOf(app);
+  }
+
+  private async createApp(name: ServiceName, env: Record<string, string>) {
     const { definition } = serviceEntry(name);
     const loaded = definition.loadConfig({ ...this.env, ...env, HTTP_PORT: '0' });
     const spanExporter = this.spanExporters[name];
@@ -95,8 +111,7 @@ export class TestSystem {
       : loaded;
     const app = await createServiceApp(definition.module(config), config, definition);
     await app.listen(0, '127.0.0.1');
-    this.apps.set(name, app);
-    this.urls[name] = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    return app;
   }
 
   /** A running app, to reach its providers (e.g. stop its outbox relay). */
@@ -120,6 +135,27 @@ export class TestSystem {
       this.client = { connection, client: new AmqpClient(connection, options) };
     }
     return this.client.client;
+  }
+
+  /**
+   * Deliveries the running `service` finished (acked, replied, retried, dead-lettered or
+   * abandoned) whose labels match (`queue`, `type`, `outcome`): its own count, exact, where
+   * the management API's queue statistics can be seconds old. Counts from the app's start.
+   */
+  async handled(service: ServiceName, labels: Record<string, string>): Promise<number> {
+    const metrics = await scrape(this.url(service, '/metrics'));
+    return metrics.sum(MetricNames.messagesHandled, labels);
+  }
+
+  /** Waits until `service` has finished `count` deliveries matching `labels` (see handled). */
+  async waitHandled(
+    service: ServiceName,
+    labels: Record<string, string>,
+    count: number,
+  ): Promise<void> {
+    await waitFor(`${service} to have handled ${count} ${JSON.stringify(labels)}`, async () => {
+      return (await this.handled(service, labels)) >= count;
+    });
   }
 
   /** A fresh SKU (`<prefix>-XXXXXXXX`) with `available` units: tests never share stock. */
@@ -148,10 +184,15 @@ export class TestSystem {
       await this.client.client.close();
       await this.client.connection.onApplicationShutdown();
     }
+    for (const replica of this.replicas.splice(0)) await replica.close();
     for (const name of [...this.apps.keys()]) await this.stopService(name);
     await this.probe.close();
     await this.smtp.stop();
     await this.admin.deleteVhost(this.vhost);
     await this.dropDatabase();
   }
+}
+
+async function urlOf(app: INestApplication): Promise<string> {
+  return (await app.getUrl()).replace('[::1]', '127.0.0.1');
 }

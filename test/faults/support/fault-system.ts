@@ -2,6 +2,7 @@ import { afterAll, beforeAll } from '@jest/globals';
 import pg from 'pg';
 import { type RabbitAdmin, TcpProxy, waitFor, withVhost } from '@app/messaging/testing';
 import { createTestDatabase } from '../../support/database.js';
+import { http } from '../../support/http.js';
 import { SmtpSink } from '../../support/smtp.js';
 import { OrderLoad, type OrderLoadOptions } from './order-load.js';
 import { PrivateBroker } from './private-broker.js';
@@ -18,6 +19,8 @@ export interface FaultBroker {
 export interface FaultSystemOptions {
   /** Route every service's AMQP connection through a TcpProxy (`system.brokerProxy`). */
   brokerProxy?: boolean;
+  /** Route only these services' AMQP connections through it. */
+  brokerProxyFor?: readonly ServiceName[];
   /** Services whose PostgreSQL connections go through a TcpProxy (`system.databaseProxy`). */
   databaseProxyFor?: readonly ServiceName[];
   /** Extra or overriding variables for all three services. */
@@ -89,9 +92,13 @@ export class FaultSystem {
     const vhost = await broker.admin.createVhost(`faults-${suite}`);
     const database = await createTestDatabase(`faults_${suite}`);
     const smtp = await SmtpSink.start();
-    const brokerProxy = options.brokerProxy
-      ? await TcpProxy.start({ host: '127.0.0.1', port: Number(new URL(broker.amqpUrls[0]!).port) })
-      : undefined;
+    const brokerProxy =
+      options.brokerProxy || options.brokerProxyFor?.length
+        ? await TcpProxy.start({
+            host: '127.0.0.1',
+            port: Number(new URL(broker.amqpUrls[0]!).port),
+          })
+        : undefined;
     const dbUrl = new URL(database.url);
     const databaseProxy = options.databaseProxyFor?.length
       ? await TcpProxy.start({ host: dbUrl.hostname, port: Number(dbUrl.port || 5432) })
@@ -105,7 +112,7 @@ export class FaultSystem {
       new pg.Pool({ connectionString: database.url, max: 2 }),
       {
         ...FAULT_ENV,
-        RABBITMQ_URL: brokerProxy ? brokerProxy.rewrite(amqpUrl) : amqpUrl,
+        RABBITMQ_URL: options.brokerProxy ? brokerProxy!.rewrite(amqpUrl) : amqpUrl,
         DATABASE_URL: database.url,
         SMTP_URL: smtp.url,
         ...options.env,
@@ -116,6 +123,9 @@ export class FaultSystem {
     );
     for (const name of options.databaseProxyFor ?? []) {
       system.envOf[name] = { DATABASE_URL: databaseProxy!.rewrite(database.url) };
+    }
+    for (const name of options.brokerProxyFor ?? []) {
+      system.envOf[name] = { ...system.envOf[name], RABBITMQ_URL: brokerProxy!.rewrite(amqpUrl) };
     }
     try {
       await Promise.all(SERVICES.map((name) => system.startService(name)));
@@ -142,6 +152,13 @@ export class FaultSystem {
     return this.all().filter((s) => s.name === name);
   }
 
+  /** `<service>@<pid>` of every running instance: the name each gives its broker connection. */
+  processes(): string[] {
+    return this.all()
+      .filter((s) => s.running)
+      .map((s) => `${s.name}@${s.pid}`);
+  }
+
   /** Starts one more instance of `name`, same configuration, its own HTTP port. */
   async addReplica(name: ServiceName): Promise<ServiceProcess> {
     const replica = await ServiceProcess.create(name, { ...this.env, ...this.envOf[name] });
@@ -156,12 +173,10 @@ export class FaultSystem {
   }
 
   async setStock(sku: string, available: number): Promise<void> {
-    const res = await fetch(this.url('inventory', `/stock/${sku}`), {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ available }),
-    });
-    if (res.status !== 200) throw new Error(`PUT /stock/${sku}: ${res.status} ${await res.text()}`);
+    const res = await http('PUT', this.url('inventory', `/stock/${sku}`), { available });
+    if (res.status !== 200) {
+      throw new Error(`PUT /stock/${sku}: ${res.status} ${JSON.stringify(res.body)}`);
+    }
   }
 
   /**
@@ -183,8 +198,8 @@ export class FaultSystem {
     });
   }
 
-  startLoad(sku: string, options?: OrderLoadOptions): OrderLoad {
-    const load = new OrderLoad(this.url('order', '/orders'), sku, options);
+  startLoad(skus: readonly string[], options?: OrderLoadOptions): OrderLoad {
+    const load = new OrderLoad(this.url('order', '/orders'), skus, options);
     this.loads.push(load);
     return load;
   }

@@ -9,6 +9,20 @@ import { RabbitAdmin, waitFor } from '@app/messaging/testing';
 
 const run = promisify(execFile);
 
+/** One AMQP connection as the broker lists it. */
+export interface BrokerConnection {
+  /** The broker's connection process (`#PID<…>`): a reconnect gets a new one. */
+  id: string;
+  /** The `connection_name` client property (`<service>@<pid>`), or '' when none was given. */
+  client: string;
+}
+
+/** `connection_name` out of client properties listed as `[key, type, value]` triples. */
+function connectionName(properties: unknown[]): string {
+  const entry = properties.find((p) => Array.isArray(p) && p[0] === 'connection_name');
+  return entry ? String((entry as unknown[])[2]) : '';
+}
+
 export interface PrivateBrokerOptions {
   /** Node name before `@localhost`; default `faults-<random>`. */
   name?: string;
@@ -128,6 +142,33 @@ export class PrivateBroker {
     return Object.fromEntries(
       rows.map((r) => [r.name, { ready: r.messages_ready, unacked: r.messages_unacknowledged }]),
     );
+  }
+
+  /**
+   * `close_all_connections` scoped to `vhost` (without `--vhost` the command closes only the
+   * connections of `/`, and reports "Closed 0 connections"). Returns how many it closed, and
+   * fails when it closed none: a fault that did not happen must not pass for one.
+   */
+  async closeConnections(vhost: string, reason = 'fault injected by a test'): Promise<number> {
+    const out = await this.ctl('close_all_connections', '--vhost', vhost, reason);
+    const closed = Number(/Closed (\d+) connection/.exec(out)?.[1] ?? NaN);
+    if (!(closed > 0)) throw new Error(`close_all_connections closed nothing in ${vhost}: ${out}`);
+    return closed;
+  }
+
+  /**
+   * The AMQP connections open to `vhost` right now (`rabbitmqctl list_connections`, read from
+   * the connection processes: no statistics lag), each with the `connection_name` its client
+   * gave (`<service>@<pid>` for ours) and the broker's id of the connection process.
+   */
+  async connections(vhost: string): Promise<BrokerConnection[]> {
+    const out = await this.ctl(
+      'list_connections', '-q', '--formatter', 'json', 'pid', 'vhost', 'client_properties',
+    ); // prettier-ignore
+    const rows = JSON.parse(out) as { pid: string; vhost: string; client_properties: unknown[] }[];
+    return rows
+      .filter((r) => r.vhost === vhost)
+      .map((r) => ({ id: r.pid, client: connectionName(r.client_properties) }));
   }
 
   /**

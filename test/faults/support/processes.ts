@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import { cpSync, existsSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { waitFor } from '@app/messaging/testing';
@@ -77,6 +77,11 @@ export class ServiceProcess {
     return this.child?.pid;
   }
 
+  /** The signal that ended the last instance (`SIGKILL` after kill()), null if it exited. */
+  get exitSignal(): NodeJS.Signals | null | undefined {
+    return this.running ? undefined : this.child?.signalCode;
+  }
+
   /** What this service's instances printed, oldest first (the last 3,000 lines). */
   logs(): string {
     return this.lines.join('\n');
@@ -87,6 +92,24 @@ export class ServiceProcess {
     if (!this.running) return;
     this.child!.kill('SIGKILL');
     await this.exited;
+  }
+
+  /** SIGSTOP: the process freezes, its sockets open; nothing is read, answered or acked. */
+  pause(): void {
+    if (!this.running) throw new Error(`${this.name} is not running`);
+    this.child!.kill('SIGSTOP');
+  }
+
+  /** SIGCONT after pause(). */
+  resume(): void {
+    if (this.running) this.child!.kill('SIGCONT');
+  }
+
+  /** True while the kernel holds the process stopped (state T in /proc/<pid>/stat). */
+  get paused(): boolean {
+    if (!this.running) return false;
+    const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('T');
   }
 
   /** SIGTERM, then the exit code once the process has drained and exited. */

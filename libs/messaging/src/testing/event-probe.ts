@@ -162,6 +162,22 @@ export class EventProbe {
     );
   }
 
+  /**
+   * Ready messages and consumers of `queue`, exact at this instant (a passive declare, answered
+   * by the queue itself; the management API's counts can be seconds old). Unacked deliveries
+   * are not counted: prove those gone by the consumers' own counts, or by stopping them.
+   */
+  async queue(name: string): Promise<{ ready: number; consumers: number }> {
+    // A passive declare of a missing queue closes its channel: one channel per call.
+    const channel = await this.connection.createChannel();
+    try {
+      const { messageCount, consumerCount } = await channel.checkQueue(name);
+      return { ready: messageCount, consumers: consumerCount };
+    } finally {
+      await channel.close().catch(() => undefined);
+    }
+  }
+
   async close(): Promise<void> {
     await this.connection.close().catch(() => undefined);
   }

@@ -3,6 +3,10 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 interface Pipe {
   client: Socket;
   upstream: Socket;
+  /** What arrived during a stall, in order, for each direction (null: the sender's end). */
+  held: { to: Socket; chunk: Buffer | null }[];
+  /** A side closed during the stall: the pipe goes once what it held is delivered. */
+  closedWhileStalled: boolean;
 }
 
 /**
@@ -14,6 +18,7 @@ export class TcpProxy {
   private readonly pipes = new Set<Pipe>();
   private stalled = false;
   private refusing = false;
+  private heldBytes = 0;
 
   private constructor(
     private readonly server: Server,
@@ -51,28 +56,56 @@ export class TcpProxy {
 
   /**
    * Freezes every connection, open and new, in both directions: sockets stay open, nothing
-   * is forwarded, data already sent waits in the buffers (a hung network, not a closed one).
+   * is forwarded, what is sent meanwhile is held (a hung network, not a closed one). Returns
+   * how many open connections it froze (a fault test's witness).
    */
-  stall(): void {
+  stall(): number {
     this.stalled = true;
-    for (const { client, upstream } of this.pipes) {
-      client.pause();
-      upstream.pause();
-    }
+    this.heldBytes = 0;
+    return this.pipes.size;
   }
 
-  /** Forwards again, including what was held during the stall. */
+  /**
+   * Bytes the clients sent since the last stall() that the proxy held back: evidence that
+   * a client tried to talk through the frozen network.
+   */
+  get heldFromClients(): number {
+    return this.heldBytes;
+  }
+
+  /** True when what a client sent during the stall, held back, contains `text`. */
+  holds(text: string): boolean {
+    return [...this.pipes].some(({ upstream, held }) => {
+      const sent = held.filter((h) => h.to === upstream && h.chunk).map((h) => h.chunk!);
+      return Buffer.concat(sent).includes(text);
+    });
+  }
+
+  /** Forwards again, starting with what was held during the stall. */
   resume(): void {
     this.stalled = false;
-    for (const { client, upstream } of this.pipes) {
-      client.resume();
-      upstream.resume();
+    for (const pipe of [...this.pipes]) {
+      for (const { to, chunk } of pipe.held.splice(0)) {
+        if (to.destroyed) continue;
+        if (chunk) to.write(chunk);
+        else to.end();
+      }
+      if (!pipe.closedWhileStalled) continue;
+      // The peer that stayed hears the end after the data (a FIN, as the kernel would send).
+      for (const socket of [pipe.client, pipe.upstream]) {
+        if (!socket.destroyed && !socket.writableEnded) socket.end();
+      }
     }
   }
 
-  /** Destroys every open connection at once (both sides see a reset); new ones are accepted. */
-  cut(): void {
-    for (const pipe of [...this.pipes]) this.drop(pipe);
+  /**
+   * Destroys every open connection at once (both sides see a reset); new ones are accepted.
+   * Returns how many it cut (a fault test's witness).
+   */
+  cut(): number {
+    const open = [...this.pipes];
+    for (const pipe of open) this.drop(pipe);
+    return open.length;
   }
 
   /** While on, a new connection is closed as soon as it is accepted (a port nobody serves). */
@@ -91,21 +124,45 @@ export class TcpProxy {
       return;
     }
     const upstream = createConnection({ host: this.target.host, port: this.target.port });
-    const pipe: Pipe = { client, upstream };
+    const pipe: Pipe = { client, upstream, held: [], closedWhileStalled: false };
     this.pipes.add(pipe);
     client.setNoDelay(true);
     upstream.setNoDelay(true);
-    if (this.stalled) {
-      client.pause();
-      upstream.pause();
-    }
-    const stalled = () => this.stalled;
-    forward(client, upstream, stalled);
-    forward(upstream, client, stalled);
+    this.forward(pipe, client, upstream);
+    this.forward(pipe, upstream, client);
+    // A peer that goes away during a stall (a killed process) has what it sent delivered
+    // on resume(), as a real network would have; cut() discards it.
+    const closed = () => {
+      if (this.stalled) pipe.closedWhileStalled = true;
+      else this.drop(pipe);
+    };
     for (const socket of [client, upstream]) {
-      socket.on('error', () => this.drop(pipe));
-      socket.on('close', () => this.drop(pipe));
+      socket.on('error', closed);
+      socket.on('close', closed);
     }
+  }
+
+  /**
+   * Manual forwarding (not pipe()): during a stall each chunk, and the sender's end, is held
+   * in order until resume(); otherwise backpressure pauses the sender.
+   */
+  private forward(pipe: Pipe, from: Socket, to: Socket): void {
+    const fromClient = from === pipe.client;
+    from.on('data', (chunk: Buffer) => {
+      if (this.stalled || pipe.held.length > 0) {
+        pipe.held.push({ to, chunk });
+        if (fromClient) this.heldBytes += chunk.length;
+        return;
+      }
+      if (!to.write(chunk)) {
+        from.pause();
+        to.once('drain', () => from.resume());
+      }
+    });
+    from.on('end', () => {
+      if (this.stalled || pipe.held.length > 0) pipe.held.push({ to, chunk: null });
+      else to.end();
+    });
   }
 
   private drop(pipe: Pipe): void {
@@ -124,17 +181,4 @@ function hardClose(socket: Socket): void {
   if (socket.destroyed) return;
   if (socket.connecting || socket.writableEnded) socket.destroy();
   else socket.resetAndDestroy();
-}
-
-/** Manual forwarding (not pipe()) so that pause() holds data instead of racing a pipe's resume. */
-function forward(from: Socket, to: Socket, stalled: () => boolean): void {
-  from.on('data', (chunk: Buffer) => {
-    if (!to.write(chunk)) {
-      from.pause();
-      to.once('drain', () => {
-        if (!stalled()) from.resume();
-      });
-    }
-  });
-  from.on('end', () => to.end());
 }
