@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,8 +36,11 @@ export interface RoundSettings {
   seconds: number;
   /** Waits for PostgreSQL's statistics to be flushed before reading commits (10 s idle interval). */
   statsFlushMs: number;
-  /** More NODE_OPTIONS for each of the three services, e.g. to profile them. */
-  nodeOptions?: (service: FlowService) => string;
+  /**
+   * Each service writes a CPU profile (`node --cpu-prof`) to `<dir>/<variant>-<service>/`,
+   * with `window-<pid>.json` beside it: when the measured load ran, for profile-summary.ts.
+   */
+  profileDir?: string;
 }
 
 /** Figures named as the e2e table shows them; each is per order unless it says otherwise. */
@@ -116,6 +119,7 @@ export async function runRound(
     await migrate(env);
     await seedStock(database.url, schema.inventory);
     const services = new Map<FlowService, ServiceProcess>();
+    const spawnedAt = new Map<FlowService, number>();
     for (const name of FLOW) {
       const own = {
         ...env,
@@ -124,7 +128,8 @@ export async function runRound(
         NODE_OPTIONS: [
           ...launcher.slice(1).map((loader) => `--import=${loader}`),
           `--import=${here('./count-queries.js')}`,
-          settings.nodeOptions?.(name),
+          settings.profileDir &&
+            `--cpu-prof --cpu-prof-dir=${join(settings.profileDir, `${variant}-${name}`)}`,
         ]
           .filter(Boolean)
           .join(' '),
@@ -138,6 +143,7 @@ export async function runRound(
             : await ServiceProcess.create(name, own, options);
       started.push(service);
       services.set(name, service);
+      spawnedAt.set(name, Date.now());
       await service.start();
     }
     const orderUrl = services.get('order')!.url;
@@ -175,6 +181,19 @@ export async function runRound(
     // orders were placed and mailed all the same: the work per order counts them too.
     const n = done.orders - ordersBefore;
     const lastAt = done.lastMailAt;
+    if (settings.profileDir) {
+      for (const [name, service] of services) {
+        const window = {
+          spawnedAt: spawnedAt.get(name),
+          from: load.startedAt,
+          to: lastAt,
+          orders: n,
+        };
+        const dir = join(settings.profileDir, `${variant}-${name}`);
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(join(dir, `window-${service.pid}.json`), JSON.stringify(window));
+      }
+    }
     const perOrder = (key: keyof typeof cpuAfter) => (cpuAfter[key] - cpuBefore[key]) / n;
     const sum = (counts: Map<string, QueryCount>, pick: (c: QueryCount) => number) =>
       [...counts.values()].reduce((total, c) => total + pick(c), 0);

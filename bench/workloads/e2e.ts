@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { summarise } from '../stats.js';
 import type { ResultRow } from '../table.js';
 import { type BenchContext, describe, rotate } from '../support/compare.js';
@@ -34,9 +33,7 @@ export async function e2eWorkload(ctx: BenchContext): Promise<ResultRow[]> {
         warmupSeconds: scale.e2eWarmupSeconds,
         seconds: scale.e2eSeconds,
         statsFlushMs: scale.e2eStatsFlushMs,
-        nodeOptions: profileDir
-          ? (service) => `--cpu-prof --cpu-prof-dir=${join(profileDir, `${variant}-${service}`)}`
-          : undefined,
+        profileDir,
       });
       measured.get(variant)!.push(m);
       const cpu = m.extra?.[E2E_FIGURES.machine]?.toFixed(2);
