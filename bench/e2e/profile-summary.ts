@@ -8,22 +8,29 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+interface Node {
+  id: number;
+  callFrame: CallFrame;
+  children?: number[];
+}
 interface CallFrame {
   functionName: string;
   url: string;
   lineNumber: number;
 }
-interface Profile {
-  nodes: { id: number; callFrame: CallFrame }[];
+export interface Profile {
+  nodes: Node[];
   startTime: number;
   samples: number[];
   timeDeltas: number[];
 }
-interface Window {
+export interface Window {
   spawnedAt: number;
   from: number;
   to: number;
   orders: number;
+  /** The process's CPU per order from /proc (the profiler's own clock overcounts on a busy machine). */
+  cpuMsPerOrder: number;
 }
 
 const TOP_MODULES = 12;
@@ -60,16 +67,35 @@ interface Tally {
   /** µs of self time in the window, by module and by function. */
   modules: Map<string, number>;
   functions: Map<string, number>;
+  /** Self time in native socket/file writes, by the nearest JS module up the stack. */
+  writes: Map<string, number>;
   busy: number;
   orders: number;
 }
 
-function tally(profile: Profile, window: Window): Tally {
+export function tally(profile: Profile, window: Window): Tally {
   const byId = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  /** The first frame up the stack that is neither native nor Node's own: who wrote. */
+  const writer = (id: number): string => {
+    for (let at = parent.get(id); at !== undefined; at = parent.get(at)) {
+      const m = moduleOf(byId.get(at)!);
+      if (!m.startsWith('native') && !m.startsWith('node:') && m !== 'V8/native (program)')
+        return m;
+    }
+    return '(no JS caller)';
+  };
   // The profile's clock starts when the process started; spawnedAt is when the bench spawned it.
   const from = (window.from - window.spawnedAt) * 1000;
   const to = (window.to - window.spawnedAt) * 1000;
-  const t: Tally = { modules: new Map(), functions: new Map(), busy: 0, orders: window.orders };
+  const t: Tally = {
+    modules: new Map(),
+    functions: new Map(),
+    writes: new Map(),
+    busy: 0,
+    orders: window.orders,
+  };
   let at = 0;
   for (let i = 0; i < profile.samples.length; i++) {
     const delta = profile.timeDeltas[i] ?? 0;
@@ -80,6 +106,10 @@ function tally(profile: Profile, window: Window): Tally {
     if (module === '(idle)') continue;
     t.busy += delta;
     t.modules.set(module, (t.modules.get(module) ?? 0) + delta);
+    if (/^native: write/.test(module)) {
+      const who = writer(profile.samples[i]!);
+      t.writes.set(who, (t.writes.get(who) ?? 0) + delta);
+    }
     const fn = `${frame.functionName || '(anonymous)'} (${module})`;
     t.functions.set(fn, (t.functions.get(fn) ?? 0) + delta);
   }
@@ -101,10 +131,12 @@ export function summarise(dir: string): string {
       const window = JSON.parse(readFileSync(join(dir, sub, windowFile), 'utf8')) as Window;
       const profile = JSON.parse(readFileSync(join(dir, sub, file), 'utf8')) as Profile;
       const t = tally(profile, window);
-      const perOrder = (us: number) => (us / 1000 / t.orders).toFixed(3);
+      // ms per order: the share of the samples times the CPU per order /proc measured.
+      const perOrder = (us: number) => ((us / t.busy) * window.cpuMsPerOrder).toFixed(3);
       const share = (us: number) => `${((100 * us) / t.busy).toFixed(1)} %`;
+      const writes = [...t.writes.values()].reduce((a, b) => a + b, 0);
       out.push(
-        `### ${sub} (pid ${pid}): ${perOrder(t.busy)} ms of sampled CPU per order, ${t.orders} orders`,
+        `### ${sub} (pid ${pid}): ${window.cpuMsPerOrder.toFixed(2)} ms CPU per order (/proc), ${t.orders} orders, ${(t.busy / 1000).toFixed(0)} ms sampled`,
         '',
         '| module | ms/order | share |',
         '| --- | --- | --- |',
@@ -117,6 +149,12 @@ export function summarise(dir: string): string {
         ...top(t.functions, TOP_FUNCTIONS).map(
           ([f, us]) => `| ${f.replaceAll('|', '\\|')} | ${perOrder(us)} | ${share(us)} |`,
         ),
+        '',
+        `Native writes (${share(writes)} of the samples), by the module that wrote:`,
+        '',
+        '| writer | ms/order | share |',
+        '| --- | --- | --- |',
+        ...top(t.writes, TOP_MODULES).map(([m, us]) => `| ${m} | ${perOrder(us)} | ${share(us)} |`),
         '',
       );
     }

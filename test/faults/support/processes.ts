@@ -148,9 +148,9 @@ export class ServiceProcess {
    * Spawns an instance (a new one after kill() or stop(), same port and configuration) and
    * waits until `/health/ready` answers 200.
    */
-  async start(): Promise<void> {
+  async start(readyTimeoutMs?: number): Promise<void> {
     if (this.running) throw new Error(`${this.name} is still running; kill or stop it first`);
-    await this.spawn();
+    await this.spawn(readyTimeoutMs);
   }
 
   async waitReady(timeoutMs = 30_000): Promise<void> {
@@ -176,7 +176,7 @@ export class ServiceProcess {
     }
   }
 
-  private async spawn(): Promise<void> {
+  private async spawn(readyTimeoutMs?: number): Promise<void> {
     const main = await this.main();
     this.log(`----- ${this.name} starting (${new Date().toISOString()}) -----`);
     const output = this.options.outputFile && openSync(this.options.outputFile, 'a');
@@ -194,7 +194,7 @@ export class ServiceProcess {
     for (const stream of [child.stdout, child.stderr]) {
       if (stream) createInterface({ input: stream }).on('line', (line) => this.log(line));
     }
-    await this.waitReady();
+    await this.waitReady(readyTimeoutMs);
   }
 
   private exitDescription(): string {
