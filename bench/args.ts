@@ -63,7 +63,7 @@ export const QUICK_SCALE: Scale = {
   events: 300,
   consumers: [1, 2, 4],
   scalingEvents: 200,
-  e2eSeconds: 2,
+  e2eSeconds: 1,
   e2eConnections: 4,
   warmupCalls: 20,
   warmupEvents: 20,

@@ -145,9 +145,18 @@ export async function runRound(
             : await ServiceProcess.create(name, own, options);
       started.push(service);
       services.set(name, service);
-      spawnedAt.set(name, Date.now());
-      await service.start(READY_TIMEOUT_MS);
     }
+    const bootStart = performance.now();
+    // Side by side: nothing of one needs another until the load starts.
+    await Promise.all(
+      [...services].map(([name, service]) => {
+        spawnedAt.set(name, Date.now());
+        return service.start(READY_TIMEOUT_MS);
+      }),
+    );
+    ctx.log(
+      `e2e | ${variant}: services ready in ${((performance.now() - bootStart) / 1000).toFixed(1)} s`,
+    );
     const orderUrl = services.get('order')!.url;
     const stats = new SinkStats(sink.url);
 
@@ -225,8 +234,12 @@ export async function runRound(
       },
     };
   } finally {
+    const stopStart = performance.now();
     await settled?.close();
     await Promise.all(started.reverse().map((s) => s.stop()));
+    ctx.log(
+      `e2e | ${variant}: stopped in ${((performance.now() - stopStart) / 1000).toFixed(1)} s`,
+    );
     if (!ok) {
       for (const s of started)
         ctx.log(`--- ${s.name} (last lines) ---\n${s.logs().split('\n').slice(-30).join('\n')}`);
