@@ -19,6 +19,11 @@ export interface Scale {
   warmupCalls: number;
   warmupEvents: number;
   e2eWarmupSeconds: number;
+  /**
+   * Wait before reading PostgreSQL's commit counter: an idle backend flushes its statistics
+   * within 10 s (PGSTAT_IDLE_INTERVAL), so a shorter wait may miss the last second of commits.
+   */
+  e2eStatsFlushMs: number;
 }
 
 export interface BenchConfig {
@@ -32,6 +37,8 @@ export interface BenchConfig {
   workloads: readonly Workload[];
   outDir: string;
   scale: Scale;
+  /** Each e2e service writes a CPU profile (`node --cpu-prof`) under this directory. */
+  profileDir?: string;
 }
 
 export const FULL_SCALE: Scale = {
@@ -41,11 +48,12 @@ export const FULL_SCALE: Scale = {
   events: 10_000,
   consumers: [1, 2, 4],
   scalingEvents: 10_000,
-  e2eSeconds: 8,
+  e2eSeconds: 10,
   e2eConnections: 32,
   warmupCalls: 2_000,
   warmupEvents: 3_000,
-  e2eWarmupSeconds: 2,
+  e2eWarmupSeconds: 3,
+  e2eStatsFlushMs: 11_000,
 };
 
 /** Seconds, for CI: enough to run every code path once, too little to mean anything. */
@@ -61,6 +69,7 @@ export const QUICK_SCALE: Scale = {
   warmupCalls: 20,
   warmupEvents: 20,
   e2eWarmupSeconds: 0,
+  e2eStatsFlushMs: 0,
 };
 
 export const USAGE = `Usage: npm run bench -- [options]
@@ -70,6 +79,7 @@ export const USAGE = `Usage: npm run bench -- [options]
   --size BYTES     JSON body size of every message (default 300)
   --only LIST      comma-separated subset of: ${WORKLOADS.join(', ')}
   --out DIR        where the results JSON goes (default bench/results)
+  --profile DIR    e2e: each service process writes a CPU profile (node --cpu-prof) under DIR
   --help           this text`;
 
 export class UsageError extends Error {}
@@ -87,6 +97,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchConfig | 'help' {
         size: { type: 'string', default: '300' },
         only: { type: 'string' },
         out: { type: 'string', default: 'bench/results' },
+        profile: { type: 'string' },
         help: { type: 'boolean', default: false },
       },
     });
@@ -106,6 +117,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchConfig | 'help' {
     workloads: values.only === undefined ? WORKLOADS : workloadList(values.only),
     outDir: values.out ?? RESULTS_DIR,
     scale: quick ? QUICK_SCALE : FULL_SCALE,
+    ...(values.profile !== undefined && { profileDir: values.profile }),
   };
 }
 

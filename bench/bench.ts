@@ -3,6 +3,7 @@ import { testEnv } from '../test/support/env.js';
 import requireServices from '../test/support/global-setup.js';
 import type { BenchConfig, Workload } from './args.js';
 import type { BenchContext } from './support/compare.js';
+import { formatE2eTable } from './e2e/table.js';
 import { machineInfo, type MachineInfo, resultsFile, writeResults } from './support/results.js';
 import { formatTable, type ResultRow } from './table.js';
 import { e2eWorkload } from './workloads/e2e.js';
@@ -56,7 +57,11 @@ export async function runBench(
   for (const step of STEPS) {
     if (step.runs.some((w) => config.workloads.includes(w))) rows.push(...(await step.run(ctx)));
   }
-  const table = formatTable(rows);
+  const e2e = rows.filter((r) => r.group === 'e2e');
+  const others = rows.filter((r) => r.group !== 'e2e');
+  const table = [others.length > 0 ? formatTable(others) : '', formatE2eTable(e2e)]
+    .filter(Boolean)
+    .join('\n\n');
   const file = resultsFile(config.outDir, startedAt);
   const report: BenchReport = {
     startedAt: startedAt.toISOString(),

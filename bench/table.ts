@@ -9,7 +9,7 @@ export interface ResultRow {
   variant: string;
   summary: Summary;
   reps: Measurement[];
-  /** What differs from the other variants of this workload (e.g. no publisher confirms). */
+  /** What differs from the other variants of this workload (e.g. no validation). */
   note?: string;
 }
 

@@ -18,8 +18,10 @@ import type { ConsumerSettings, EventTarget, RpcTarget, Variant } from './types.
 
 /**
  * Nest's built-in `Transport.RMQ`, made as safe as it goes: manual acks (`noAck: false`),
- * bounded prefetch, durable queues, persistent events, Nagle off. It has no publisher
- * confirms (`ClientRMQ` publishes on a plain channel) and no validation.
+ * bounded prefetch, durable queues, persistent events, Nagle off. Its events are confirmed:
+ * `ClientRMQ` publishes through an amqp-connection-manager `ChannelWrapper`, which opens a
+ * confirm channel unless told `confirm: false`, and `emit()` settles in the publish callback,
+ * i.e. on the broker's ack. It validates nothing.
  */
 export const NEST_RMQ = 'Nest RMQ';
 
@@ -114,7 +116,7 @@ export function nestRpc(settings: ConsumerSettings): Variant<RpcTarget> {
 export function nestEvents(settings: ConsumerSettings): Variant<EventTarget> {
   return {
     name: NEST_RMQ,
-    note: 'no publisher confirms (ClientRMQ has none), no validation',
+    note: 'confirmed (amqp-connection-manager confirm channel, emit settles on the ack), no validation',
     async start(url) {
       const arrivals = new Arrivals();
       const app = await startServer(url, BenchQueues.events, settings.prefetch, arrivals);

@@ -15,7 +15,7 @@ describe('npm run bench -- --quick', () => {
     outDir = await mkdtemp(join(tmpdir(), 'bench-'));
     const config = parseBenchArgs(['--quick', '--out', outDir]) as BenchConfig;
     report = await runBench(config, () => undefined);
-  }, 120_000);
+  }, 240_000);
 
   afterAll(() => rm(outDir, { recursive: true, force: true }));
 
@@ -38,5 +38,14 @@ describe('npm run bench -- --quick', () => {
     const rpc = report.rows.filter((r) => r.group === 'rpc-concurrent').map((r) => r.variant);
     expect(new Set(rpc)).toEqual(new Set(['raw amqplib', 'ours', 'Nest RMQ']));
     expect(report.table).toContain('| rpc, 1 in flight | ours |');
+  });
+
+  // Each round checks its own outcome (every order confirmed, one e-mail each, stock exact,
+  // outbox published) and throws otherwise, so reaching the report means both did the work.
+  it('runs the order flow end to end through ours and the floor, each in its own processes', () => {
+    const e2e = report.rows.filter((r) => r.group === 'e2e');
+    expect(e2e.map((r) => r.variant)).toEqual(['ours', 'floor']);
+    for (const row of e2e) expect(row.reps[0]!.extra!['failed requests (total)']).toBe(0);
+    expect(report.table).toContain('| orders/s |');
   });
 });

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { waitFor } from '@app/messaging/testing';
@@ -38,10 +38,21 @@ function removeBuild(): void {
   build = undefined;
 }
 
+export interface ProcessOptions {
+  /**
+   * Where stdout and stderr go: a file the child writes itself (as a deployment's log
+   * collector would take it), instead of pipes this process reads line by line.
+   */
+  outputFile?: string;
+  /** Node options before the script, e.g. `--import` of a loader. */
+  execArgv?: string[];
+}
+
 /**
- * One built service (`dist/apps/<name>/src/main.js`) run as a child process, so a test can
- * kill it for real. Its output is kept (the last lines) to print when a test fails. The HTTP
- * port is chosen once, so a restarted instance answers at the same URL.
+ * One built service (`dist/apps/<name>/src/main.js`), or any script that answers
+ * `/health/ready` on HTTP_PORT, run as a child process, so a test can kill it for real. Its
+ * output is kept (the last lines) to print when a test fails. The HTTP port is chosen once,
+ * so a restarted instance answers at the same URL.
  */
 export class ServiceProcess {
   private static readonly all = new Set<ServiceProcess>();
@@ -50,15 +61,41 @@ export class ServiceProcess {
   private readonly lines: string[] = [];
 
   private constructor(
-    readonly name: ServiceName,
+    readonly name: string,
     readonly port: number,
     private readonly env: Record<string, string>,
+    private readonly main: () => Promise<string>,
+    private readonly options: ProcessOptions,
   ) {}
 
   /** A service on a free port, not started yet (see start()). */
-  static async create(name: ServiceName, env: Record<string, string>): Promise<ServiceProcess> {
+  static async create(
+    name: ServiceName,
+    env: Record<string, string>,
+    options: ProcessOptions = {},
+  ): Promise<ServiceProcess> {
+    const main = async () => `${await builtServices()}/apps/${name}/src/main.js`;
+    return ServiceProcess.add(name, env, main, options);
+  }
+
+  /** Another script (`name` labels it), run the same way, not started yet. */
+  static script(
+    name: string,
+    script: string,
+    env: Record<string, string>,
+    options: ProcessOptions = {},
+  ): Promise<ServiceProcess> {
+    return ServiceProcess.add(name, env, () => Promise.resolve(script), options);
+  }
+
+  private static async add(
+    name: string,
+    env: Record<string, string>,
+    main: () => Promise<string>,
+    options: ProcessOptions,
+  ): Promise<ServiceProcess> {
     const [port] = await freePorts(1);
-    const service = new ServiceProcess(name, port!, env);
+    const service = new ServiceProcess(name, port!, env, main, options);
     ServiceProcess.all.add(service);
     return service;
   }
@@ -84,6 +121,12 @@ export class ServiceProcess {
 
   /** What this service's instances printed, oldest first (the last 3,000 lines). */
   logs(): string {
+    if (this.options.outputFile) {
+      const text = existsSync(this.options.outputFile)
+        ? readFileSync(this.options.outputFile, 'utf8')
+        : '';
+      return text.split('\n').slice(-MAX_LOG_LINES).join('\n');
+    }
     return this.lines.join('\n');
   }
 
@@ -128,9 +171,9 @@ export class ServiceProcess {
    * Spawns an instance (a new one after kill() or stop(), same port and configuration) and
    * waits until `/health/ready` answers 200.
    */
-  async start(): Promise<void> {
+  async start(readyTimeoutMs?: number): Promise<void> {
     if (this.running) throw new Error(`${this.name} is still running; kill or stop it first`);
-    await this.spawn();
+    await this.spawn(readyTimeoutMs);
   }
 
   async waitReady(timeoutMs = 30_000): Promise<void> {
@@ -156,23 +199,25 @@ export class ServiceProcess {
     }
   }
 
-  private async spawn(): Promise<void> {
-    const main = `${await builtServices()}/apps/${this.name}/src/main.js`;
+  private async spawn(readyTimeoutMs?: number): Promise<void> {
+    const main = await this.main();
     this.log(`----- ${this.name} starting (${new Date().toISOString()}) -----`);
-    const child = spawn(process.execPath, [main], {
+    const output = this.options.outputFile && openSync(this.options.outputFile, 'a');
+    const child = spawn(process.execPath, [...(this.options.execArgv ?? []), main], {
       cwd: process.cwd(),
       env: { ...process.env, ...this.env, HTTP_PORT: String(this.port) },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', output || 'pipe', output || 'pipe'],
     });
+    if (output) closeSync(output);
     this.child = child;
     this.exited = once(child, 'exit').then(([code, signal]) => {
       this.log(`----- ${this.name} exited (${signal ?? code}) -----`);
       return code as number | null;
     });
-    for (const stream of [child.stdout!, child.stderr!]) {
-      createInterface({ input: stream }).on('line', (line) => this.log(line));
+    for (const stream of [child.stdout, child.stderr]) {
+      if (stream) createInterface({ input: stream }).on('line', (line) => this.log(line));
     }
-    await this.waitReady();
+    await this.waitReady(readyTimeoutMs);
   }
 
   private exitDescription(): string {
