@@ -11,6 +11,7 @@ import pg from 'pg';
 // Only the topology (names and declarations), so the floor's queues are the real ones.
 import {
   declareServiceTopology,
+  ensureExchange,
   type ServiceTopology,
 } from '../../libs/messaging/src/topology/declare.js';
 import { EVENTS_EXCHANGE } from '../../libs/messaging/src/topology/names.js';
@@ -82,6 +83,7 @@ export interface Broker {
 export async function connectBroker(env: FloorEnv, topology: ServiceTopology): Promise<Broker> {
   const connection = await amqp.connect(env.rabbitUrl, { noDelay: true });
   const events = await connection.createConfirmChannel();
+  await ensureExchange(connection, EVENTS_EXCHANGE, 'topic');
   await declareServiceTopology(events, topology);
   return { connection, events };
 }

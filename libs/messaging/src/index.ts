@@ -18,7 +18,12 @@ export {
 } from './observability/queue-depths.js';
 export { CircuitBreaker, RpcCircuitOpenError, type CircuitState } from './rpc/circuit-breaker.js';
 export * from './topology/names.js';
-export { declareServiceTopology, serviceQueues, type ServiceTopology } from './topology/declare.js';
+export {
+  declareServiceTopology,
+  ensureExchange,
+  serviceQueues,
+  type ServiceTopology,
+} from './topology/declare.js';
 export * from './dlq/dead-letters.js';
 export type { RpcReply, RpcErrorBody } from './wire/rpc-reply.js';
 export { Outbox, type OutboxOptions } from './outbox/outbox.js';
