@@ -303,18 +303,6 @@ describe('the dead-letter queue tool', () => {
       expect(await dlq.show('probe', seed.queueGone)).toBeDefined();
     });
 
-    it('never replays a message refused before its handler ran (who sent it, its shape)', async () => {
-      const result = await dlq.replay('probe', { messageId: seed.invalid });
-
-      expect(result.replayed).toEqual([]);
-      expect(result.skipped).toEqual([
-        expect.objectContaining({
-          why: 'dead-lettered as invalid: the same message would be refused again',
-        }),
-      ]);
-      expect(await dlq.show('probe', seed.invalid)).toBeDefined();
-    });
-
     it('replays each message once even when it fails again at once', async () => {
       const result = await dlq.replay(BOUNCER);
 

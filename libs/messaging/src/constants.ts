@@ -9,6 +9,8 @@ export const Headers = {
   originalQueue: 'x-original-queue',
   originalRoutingKey: 'x-original-routing-key',
   originalExchange: 'x-original-exchange',
+  /** The `user_id` the message first arrived with (the broker vouched for it then). */
+  originalUserId: 'x-original-user-id',
   failedAt: 'x-failed-at',
   service: 'x-service',
 } as const;

@@ -5,7 +5,7 @@ import { deadLetterQueue, eventsQueue, serviceExchange } from '../topology/names
 import { publishConfirmed } from '../wire/confirm.js';
 import { type DeadLetterFilter, limitOf, matches, selectsAll } from './filter.js';
 import { resolveOrigin } from './origin.js';
-import { replayProperties } from './replay-properties.js';
+import { type Arrival, replayProperties } from './replay-properties.js';
 import {
   type DeadLetter,
   type DeadLetterSummary,
@@ -149,7 +149,7 @@ export class DeadLetters {
         // `mandatory`: a queue that no longer exists returns the message before confirming it.
         await this.withTimeout(
           publishConfirmed(ch, target.exchange, target.to, msg.content, {
-            ...replayProperties(msg.properties),
+            ...replayProperties(msg.properties, target.arrival),
             userId: this.user,
             mandatory: true,
           }),
@@ -270,12 +270,6 @@ export class DeadLetters {
 }
 
 /**
- * Refused before any handler saw them; a replay comes back through the service's own exchange,
- * past the checks of who sent it and how, so these are never replayed.
- */
-const UNREPLAYABLE = new Set(['malformed', 'invalid', 'untrusted-publisher', 'too-large']);
-
-/**
  * Where a replay sends a dead letter, or why it cannot. Any publisher can set
  * `x-original-queue`, so it only chooses among the service's own queues: its events queue,
  * the one queue its exchange routes replays to (an RPC request's caller is long gone).
@@ -283,13 +277,8 @@ const UNREPLAYABLE = new Set(['malformed', 'invalid', 'untrusted-publisher', 'to
 function replayTarget(
   msg: GetMessage,
   dlq: string,
-): { exchange: string; to: string } | { why: string } {
-  const headers = headersOf(msg);
-  const reason = headers[Headers.deathReason];
-  if (typeof reason === 'string' && UNREPLAYABLE.has(reason)) {
-    return { why: `dead-lettered as ${reason}: the same message would be refused again` };
-  }
-  const origin = resolveOrigin(headers);
+): { exchange: string; to: string; arrival: Arrival } | { why: string } {
+  const origin = resolveOrigin(headersOf(msg));
   if (!origin) return { why: 'no x-original-queue or x-death header: its queue is unknown' };
   if (origin.queue === dlq) return { why: 'its original queue is this dead-letter queue' };
   const service = dlq.slice(0, -'.dlq'.length);
@@ -298,7 +287,14 @@ function replayTarget(
       why: `it names ${origin.queue}, not ${eventsQueue(service)}: replays stay in ${service}`,
     };
   }
-  return { exchange: serviceExchange(service), to: origin.queue };
+  // What the consumer judges the copy by: the service's own record, or the broker's (x-death,
+  // and the user_id it kept) for what the broker dead-lettered by itself.
+  const arrival: Arrival = {
+    exchange: origin.exchange,
+    routingKey: origin.routingKey,
+    userId: (headersOf(msg)[Headers.originalUserId] as string | undefined) ?? msg.properties.userId,
+  };
+  return { exchange: serviceExchange(service), to: origin.queue, arrival };
 }
 
 function explain(error: unknown, queue: string): unknown {

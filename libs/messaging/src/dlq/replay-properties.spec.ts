@@ -78,6 +78,7 @@ describe('replayProperties', () => {
       'x-original-queue': 'notification.events',
       'x-original-exchange': 'events',
       'x-original-routing-key': 'order.confirmed',
+      'x-original-user-id': 'order-service',
     });
   });
 

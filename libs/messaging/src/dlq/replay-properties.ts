@@ -16,8 +16,15 @@ export const FAILURE_HEADERS: readonly string[] = [
   ...Object.values(BrokerHeaders),
 ];
 
+/** How the original message arrived, as the consumer re-checks it on a copy. */
+export interface Arrival {
+  exchange?: string;
+  routingKey?: string;
+  userId?: string;
+}
+
 /** The dead letter's own properties, for its republication to the queue it failed in. */
-export function replayProperties(p: MessageProperties): Options.Publish {
+export function replayProperties(p: MessageProperties, arrival: Arrival = {}): Options.Publish {
   const headers = Object.fromEntries(
     Object.entries(p.headers ?? {}).filter(([name]) => !FAILURE_HEADERS.includes(name)),
   );
@@ -35,6 +42,12 @@ export function replayProperties(p: MessageProperties): Options.Publish {
     // Not `userId`: the broker checks it against the user the tool connects as. Not
     // `expiration`: the broker already removed it when dead-lettering (a dead letter never
     // expires), and an expired request has no caller left waiting.
-    headers: { ...headers, [Headers.attempts]: 0 },
+    headers: {
+      ...headers,
+      [Headers.originalExchange]: arrival.exchange ?? headers[Headers.originalExchange],
+      [Headers.originalRoutingKey]: arrival.routingKey ?? headers[Headers.originalRoutingKey],
+      [Headers.originalUserId]: arrival.userId ?? headers[Headers.originalUserId],
+      [Headers.attempts]: 0,
+    },
   };
 }

@@ -143,6 +143,7 @@ describe('FailureHandler', () => {
         'x-original-queue': WORK_QUEUE,
         'x-original-exchange': 'events',
         'x-original-routing-key': 'order.confirmed',
+        'x-original-user-id': 'order-service',
       });
     });
 

@@ -118,13 +118,23 @@ export class FailureHandler {
     }
   }
 
-  /** The first failure records where the message came from; later hops keep that. */
+  /**
+   * The first failure records where the message came from and who sent it; later hops (copies
+   * that came back through the service's own exchange) keep that. Headers a delivery brought
+   * from anywhere else are the publisher's word, not ours, and are overwritten.
+   */
   private origin(msg: ConsumeMessage, meta: IncomingMeta): Record<string, unknown> {
-    if (meta.headers[Headers.originalQueue] !== undefined) return {};
+    if (
+      msg.fields.exchange === this.exchange &&
+      meta.headers[Headers.originalQueue] !== undefined
+    ) {
+      return {};
+    }
     return {
       [Headers.originalQueue]: this.workQueue,
       [Headers.originalExchange]: msg.fields.exchange,
       [Headers.originalRoutingKey]: msg.fields.routingKey,
+      [Headers.originalUserId]: msg.properties.userId,
     };
   }
 }

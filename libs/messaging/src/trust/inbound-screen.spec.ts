@@ -97,10 +97,41 @@ describe('InboundScreen', () => {
 
   it("accepts a copy on the service's own exchange from itself or its DLQ tool only", () => {
     const copy = (userId: string) =>
-      delivery('order.confirmed', userId, 'notification.dlx', 'notification.events');
+      withOrigin(delivery('order.confirmed', userId, 'notification.dlx', 'notification.events'), {
+        exchange: 'events',
+        routingKey: 'order.confirmed',
+        userId: 'order-svc',
+      });
     expect(event(screen(), copy('notification-svc'))).toBeUndefined();
     expect(event(screen(), copy('notification-dlq-svc'))).toBeUndefined();
     expect(event(screen(), copy('order-svc'))).toMatchObject({ reason: 'untrusted-publisher' });
+  });
+
+  it('judges a copy by how its original arrived: a replay cannot launder a forgery', () => {
+    const replay = (origin: { exchange: string; routingKey: string; userId: string }) =>
+      withOrigin(
+        delivery(
+          'order.confirmed',
+          'notification-dlq-svc',
+          'notification.dlx',
+          'notification.events',
+        ),
+        origin,
+      );
+    expect(
+      event(
+        screen(),
+        replay({ exchange: 'events', routingKey: 'order.confirmed', userId: 'inventory-svc' }),
+      ),
+    ).toMatchObject({ reason: 'untrusted-publisher' });
+    expect(
+      event(
+        screen(),
+        replay({ exchange: '', routingKey: 'notification.events', userId: 'order-svc' }),
+      ),
+    ).toMatchObject({ reason: 'invalid' });
+    const bare = delivery('order.confirmed', 'notification-svc', 'notification.dlx', 'x');
+    expect(event(screen(), bare)).toMatchObject({ reason: 'invalid' });
   });
 
   it('takes the owner of an event without a contract from its name', () => {
@@ -140,3 +171,15 @@ describe('InboundScreen', () => {
     ).toMatchObject({ reason: 'too-large' });
   });
 });
+
+function withOrigin(
+  msg: ConsumeMessage,
+  origin: { exchange: string; routingKey: string; userId: string },
+): ConsumeMessage {
+  msg.properties.headers = {
+    'x-original-exchange': origin.exchange,
+    'x-original-routing-key': origin.routingKey,
+    'x-original-user-id': origin.userId,
+  };
+  return msg;
+}

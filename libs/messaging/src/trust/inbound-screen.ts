@@ -1,6 +1,7 @@
 import type { MessageHandler } from '@nestjs/microservices';
 import type { ConsumeMessage } from 'amqplib';
 import type { MessageContract } from '@app/contracts';
+import { Headers } from '../constants.js';
 import type { ResolvedMessagingOptions } from '../messaging.options.js';
 import type { DeathReason } from '../retry/failure-handler.js';
 import { EVENTS_EXCHANGE, serviceExchange } from '../topology/names.js';
@@ -20,7 +21,8 @@ export interface Refusal {
  *   of the service that owns it (its contract's `owner`);
  * - a copy of one this service moved (a retry coming back, a DLQ replay) must come through the
  *   service's own exchange (`<service>.dlx`), from its own user or its DLQ tool's
- *   (`brokerUsers['<service>-dlq']`);
+ *   (`brokerUsers['<service>-dlq']`), and pass the first rule on what the service recorded of
+ *   the original (`x-original-exchange`, `-routing-key`, `-user-id`);
  * - an RPC request must come from a caller its contract names (`callers`).
  * What each handler accepts is worked out once, when the server starts.
  */
@@ -60,21 +62,39 @@ export class InboundScreen {
     const { exchange, routingKey } = msg.fields;
     const userId = msg.properties.userId as string | undefined;
     if (exchange === this.ownExchange) {
-      return this.movers.has(userId ?? '')
-        ? undefined
-        : untrusted(`a copy on ${exchange} from user ${describe(userId)}, not this service's`);
+      if (!this.movers.has(userId ?? '')) {
+        return untrusted(`a copy on ${exchange} from user ${describe(userId)}, not this service's`);
+      }
+      // A copy (retry, replay) is judged by how the original arrived, which this service
+      // recorded when it first failed: a replay cannot launder what was refused.
+      const h = meta.headers;
+      return this.arrival(
+        str(h[Headers.originalExchange]),
+        str(h[Headers.originalRoutingKey]),
+        str(h[Headers.originalUserId]),
+        meta.type,
+      );
     }
-    if (exchange !== EVENTS_EXCHANGE || routingKey !== meta.type) {
-      return {
-        reason: 'invalid',
-        error: `type "${meta.type}" arrived through "${exchange}" with routing key "${routingKey}": events travel on ${EVENTS_EXCHANGE} with their type as routing key`,
-      };
-    }
-    return this.fromAllowed(meta.type!, userId);
+    return this.arrival(exchange, routingKey, userId, meta.type);
   }
 
   request(msg: ConsumeMessage, meta: IncomingMeta): Refusal | undefined {
     return this.fromAllowed(meta.type!, msg.properties.userId as string | undefined);
+  }
+
+  private arrival(
+    exchange: string | undefined,
+    routingKey: string | undefined,
+    userId: string | undefined,
+    type: string | undefined,
+  ): Refusal | undefined {
+    if (exchange !== EVENTS_EXCHANGE || routingKey !== type) {
+      return {
+        reason: 'invalid',
+        error: `type "${type}" arrived through "${exchange}" with routing key "${routingKey}": events travel on ${EVENTS_EXCHANGE} with their type as routing key`,
+      };
+    }
+    return this.fromAllowed(type!, userId);
   }
 
   /** The broker user a service connects as; one shared user when none is configured. */
@@ -102,6 +122,10 @@ export class InboundScreen {
 
 function untrusted(error: string): Refusal {
   return { reason: 'untrusted-publisher', error };
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
 }
 
 function describe(userId: string | undefined): string {
