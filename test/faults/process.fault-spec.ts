@@ -91,6 +91,7 @@ describe('service processes dying or stopping with work in flight', () => {
           system.smtp.release();
 
           expect(await exitCode).toBe(0);
+          expect(notification.running).toBe(false); // witness: the process is gone
           // What it held was finished by the old instance, not abandoned.
           expect(system.smtp.mails.length).toBeGreaterThanOrEqual(sentBefore + held);
           await load.waitForConfirmed(4);
