@@ -44,6 +44,7 @@ describe('broker failures under load', () => {
     'loses and duplicates nothing when the broker closes every connection',
     () =>
       withFaultSystem(broker(), 'close-conns', {}, async (system) => {
+        await system.addReplica('inventory'); // two inventories compete for the scarce stock
         await underLoad(system, { sku: SKU, stock: STOCK }, async (load) => {
           for (const round of [1, 2]) {
             // Witness: the broker's count of closed connections, and every process on a new one.

@@ -50,6 +50,7 @@ describe('service processes dying or stopping with work in flight', () => {
         async (system) => {
           const inventory = system.service('inventory');
           const db = system.databaseProxy!;
+          await system.addReplica('inventory'); // the other instance goes on with the work
           await underLoad(
             system,
             { sku: SKU, stock: STOCK, load: { concurrency: 4 } },
