@@ -44,6 +44,7 @@ describe('broker failures under load', () => {
     'loses and duplicates nothing when the broker closes every connection',
     () =>
       withFaultSystem(broker(), 'close-conns', {}, async (system) => {
+        await system.addReplica('inventory'); // two inventories compete for the scarce stock
         await underLoad(system, { sku: SKU, stock: STOCK }, async (load) => {
           for (const round of [1, 2]) {
             // Witness: the broker's count of closed connections, and every process on a new one.
@@ -60,32 +61,54 @@ describe('broker failures under load', () => {
     CASE_TIMEOUT_MS,
   );
 
-  it(
-    'blocks publishers during a memory alarm without crashing anyone, and resumes after it',
-    () =>
-      withFaultSystem(broker(), 'mem-alarm', {}, async (system) => {
+  /** Each resource alarm: how to raise it on the node, how to clear it, what publishers hear. */
+  const alarms = [
+    {
+      resource: 'memory',
+      raise: ['set_vm_memory_high_watermark', '0'],
+      clear: ['set_vm_memory_high_watermark', '0.4'],
+      reason: /memory/,
+    },
+    {
+      // A free-space limit far above what the disk has (https://www.rabbitmq.com/docs/disk-alarms).
+      resource: 'disk',
+      raise: ['set_disk_free_limit', '100000GB'],
+      clear: ['set_disk_free_limit', '50MB'],
+      reason: /disk/,
+    },
+  ];
+
+  it.each(alarms)(
+    'blocks publishers during a $resource alarm without crashing anyone, and resumes after it',
+    ({ resource, raise, clear, reason }) =>
+      withFaultSystem(broker(), `${resource}-alarm`, {}, async (system) => {
         await underLoad(system, { sku: SKU, stock: STOCK }, async () => {
-          await broker().ctl('set_vm_memory_high_watermark', '0');
+          await broker().ctl(...raise);
           try {
-            // Publishers learn of the alarm when they next publish: the load keeps them at it.
-            await waitFor(
+            // Witness: the publisher is blocked, for this resource. Publishers learn of the
+            // alarm when they next publish: the load keeps them at it.
+            const blocked = await waitFor(
               'order to report the broker blocking its publishes',
-              async () => (await brokerHealth(system.url('order', '/health/ready'))) === 'degraded',
-              { timeoutMs: 10_000 },
+              async () => {
+                const rabbitmq = await brokerHealth(system.url('order', '/health/ready'));
+                return rabbitmq?.status === 'degraded' && rabbitmq;
+              },
+              { timeoutMs: 15_000 },
             );
+            expect(blocked.blocked).toMatch(reason);
             await outage(3_000);
-            for (const name of ['order', 'inventory', 'notification'] as const) {
+            for (const name of SERVICES) {
               expect(await system.service(name).status('/health/live')).toBe(200);
               expect(system.service(name).running).toBe(true);
             }
           } finally {
-            await broker().ctl('set_vm_memory_high_watermark', '0.4');
+            await broker().ctl(...clear);
           }
 
           await waitFor(
             'order to see publishing unblocked',
-            async () => (await brokerHealth(system.url('order', '/health/ready'))) === 'up',
-            { timeoutMs: 10_000 },
+            async () => (await brokerHealth(system.url('order', '/health/ready')))?.status === 'up',
+            { timeoutMs: 15_000 },
           );
         });
       }),
@@ -94,10 +117,16 @@ describe('broker failures under load', () => {
 });
 
 interface Health {
-  details?: { rabbitmq?: { status: string } };
+  details?: { rabbitmq?: BrokerHealth };
 }
 
-async function brokerHealth(url: string): Promise<string | undefined> {
+interface BrokerHealth {
+  status: string;
+  /** The broker's reason, while it blocks publishing. */
+  blocked?: string;
+}
+
+async function brokerHealth(url: string): Promise<BrokerHealth | undefined> {
   const res = await http<Health>('GET', url);
-  return res.body?.details?.rabbitmq?.status;
+  return res.body?.details?.rabbitmq;
 }

@@ -50,6 +50,7 @@ describe('service processes dying or stopping with work in flight', () => {
         async (system) => {
           const inventory = system.service('inventory');
           const db = system.databaseProxy!;
+          await system.addReplica('inventory'); // the other instance goes on with the work
           await underLoad(
             system,
             { sku: SKU, stock: STOCK, load: { concurrency: 4 } },
@@ -91,6 +92,7 @@ describe('service processes dying or stopping with work in flight', () => {
           system.smtp.release();
 
           expect(await exitCode).toBe(0);
+          expect(notification.running).toBe(false); // witness: the process is gone
           // What it held was finished by the old instance, not abandoned.
           expect(system.smtp.mails.length).toBeGreaterThanOrEqual(sentBefore + held);
           await load.waitForConfirmed(4);
