@@ -327,7 +327,14 @@ describe('the dead-letter queue tool', () => {
 
       expect(result.replayed.map((m) => m.to)).toEqual([eventsQueue(LEGACY)]);
       const back = await probe.take(eventsQueue(LEGACY), seed.legacy);
-      expect(back.properties.headers).toEqual({ 'x-attempts': 0 });
+      // How it first arrived, from the broker's x-death and the user_id it kept: what the
+      // consumer judges the copy by.
+      expect(back.properties.headers).toEqual({
+        'x-attempts': 0,
+        'x-original-exchange': 'events',
+        'x-original-routing-key': 'legacy.happened',
+        'x-original-user-id': probe.user,
+      });
       expect(await depth(deadLetterQueue(LEGACY))).toBe(0);
     });
   });
