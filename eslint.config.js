@@ -10,23 +10,41 @@ const apps = readdirSync(new URL('./apps', import.meta.url), { withFileTypes: tr
 
 /** Dependency rules (STYLE.md): apps → libs, never app → app; libs never → apps. */
 const boundaries = [
-  ...apps.map((app) => ({
-    files: [`apps/${app}/**/*.ts`],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
+  ...apps.flatMap((app) => {
+    const otherApps = {
+      group: apps.filter((a) => a !== app).map((a) => `**/${a}/src/**`),
+      message: 'Apps never import other apps; share through libs/contracts.',
+    };
+    const libInternals = {
+      group: ['**/libs/*/src/**'],
+      message: 'Import libs through their @app/* alias.',
+    };
+    return [
+      {
+        files: [`apps/${app}/**/*.ts`],
+        rules: {
+          'no-restricted-imports': [
+            'error',
             {
-              group: apps.filter((a) => a !== app).map((a) => `**/${a}/src/**`),
-              message: 'Apps never import other apps; share through libs/contracts.',
+              patterns: [
+                otherApps,
+                libInternals,
+                // Migrations (below) use Kysely's schema builder; queries are @app/database statements.
+                {
+                  group: ['pg', 'kysely', 'kysely/*'],
+                  message: 'Use @app/database (statements, UnitOfWork).',
+                },
+              ],
             },
-            { group: ['**/libs/*/src/**'], message: 'Import libs through their @app/* alias.' },
           ],
         },
-      ],
-    },
-  })),
+      },
+      {
+        files: [`apps/${app}/src/migrations/**/*.ts`],
+        rules: { 'no-restricted-imports': ['error', { patterns: [otherApps, libInternals] }] },
+      },
+    ];
+  }),
   {
     files: ['libs/**/*.ts'],
     rules: {
@@ -64,8 +82,62 @@ const boundaries = [
               group: ['@app/platform', '@app/messaging', '@app/messaging/*'],
               message: 'Inside a lib, import relatively; messaging never depends on platform.',
             },
+            {
+              group: ['@app/database', '@app/outbox', 'pg', 'kysely', 'kysely/*'],
+              message: 'The transport knows no database (the outbox reaches it through a port).',
+            },
             { group: ['**/apps/**'], message: 'Libraries never depend on apps.' },
           ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['libs/database/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@app/*'], message: 'The data layer depends on no other lib.' },
+            { group: ['**/apps/**'], message: 'Libraries never depend on apps.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['libs/outbox/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@app/messaging', '@app/messaging/*', '@app/platform', '@app/outbox'],
+              message:
+                'The outbox reaches the broker through OutboxPublisher, never the transport; import relatively inside it.',
+            },
+            { group: ['**/apps/**'], message: 'Libraries never depend on apps.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // One way to change state: UnitOfWork.run (libs/database). No pool, no BEGIN elsewhere.
+    files: ['apps/**/*.ts', 'libs/{outbox,platform,messaging}/**/*.ts'],
+    ignores: ['**/*.spec.ts', '**/migrations/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "MemberExpression[property.name='pool']",
+          message: 'Transactions go through UnitOfWork.run; the pool is libs/database’s.',
+        },
+        {
+          selector: 'Literal[value=/^\\s*(begin|start\\s+transaction)\\b/i]',
+          message: 'Transactions go through UnitOfWork.run, not a BEGIN of your own.',
         },
       ],
     },
@@ -115,11 +187,7 @@ export default tseslint.config(
   {
     // Schema-agnostic database code takes Kysely<any>, as Kysely documents for migrations:
     // it must not depend on today's table types.
-    files: [
-      '**/migrations/**/*.ts',
-      'libs/messaging/src/{outbox,inbox}/**/*.ts',
-      'libs/platform/src/database/*.ts',
-    ],
+    files: ['**/migrations/**/*.ts', 'libs/outbox/src/outbox.migrations.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   {

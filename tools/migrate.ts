@@ -5,12 +5,8 @@
  */
 import { existsSync } from 'node:fs';
 import { serviceEntry, serviceNames, type ServiceName } from '../apps/services.js';
-import {
-  ConfigValidationError,
-  createDatabase,
-  migrateToLatest,
-  type ServiceConfig,
-} from '@app/platform';
+import { migrateToLatest } from '@app/database';
+import { ConfigValidationError, type ServiceConfig } from '@app/platform';
 
 if (existsSync('.env')) process.loadEnvFile('.env');
 const chosen = process.argv.slice(2);
@@ -34,13 +30,8 @@ for (const name of chosen.length > 0 ? (chosen as ServiceName[]) : serviceNames)
     }
     throw error;
   }
-  const db = createDatabase(config.database);
-  try {
-    const applied = await migrateToLatest(db, config.database.schema, service.migrations);
-    console.log(
-      `${name}: schema "${config.database.schema}" ${applied.length > 0 ? `applied ${applied.join(', ')}` : 'is up to date'}`,
-    );
-  } finally {
-    await db.destroy();
-  }
+  const applied = await migrateToLatest(config.database, service.migrations);
+  console.log(
+    `${name}: schema "${config.database.schema}" ${applied.length > 0 ? `applied ${applied.join(', ')}` : 'is up to date'}`,
+  );
 }

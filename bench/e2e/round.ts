@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Logger } from '@nestjs/common';
 import pg from 'pg';
 import { waitFor, withVhost } from '@app/messaging/testing';
-import { createDatabase, migrateToLatest } from '@app/platform';
+import { migrateToLatest } from '@app/database';
 import { serviceEntry, type ServiceName } from '../../apps/services.js';
 import { freePorts } from '../../test/faults/support/private-broker.js';
 import { ServiceProcess } from '../../test/faults/support/processes.js';
@@ -260,12 +260,7 @@ async function migrate(env: Record<string, string>): Promise<void> {
   for (const name of FLOW) {
     const { definition, migrations } = serviceEntry(name);
     const { database } = definition.loadConfig({ ...env, HTTP_PORT: '0' });
-    const db = createDatabase({ url: database.url, schema: database.schema, poolSize: 1 });
-    try {
-      await migrateToLatest(db, database.schema, migrations);
-    } finally {
-      await db.destroy();
-    }
+    await migrateToLatest(database, migrations);
   }
 }
 

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { OrderConfirmed } from '@app/contracts';
-import { EVENTS_EXCHANGE, Outbox } from '@app/messaging';
+import { EVENTS_EXCHANGE } from '@app/messaging';
+import { OutboxRelay } from '@app/outbox';
 import { waitFor } from '@app/messaging/testing';
 import { CircuitStateValue, MetricNames as M } from '@app/platform';
 import { http, testApiKeys } from '../support/http.js';
@@ -37,8 +38,8 @@ describe('GET /metrics', () => {
     const sku = `METRICS-${randomUUID().slice(0, 6).toUpperCase()}`;
     await http('PUT', system.url('inventory', `/stock/${sku}`), { available: 5 });
     const before = await all();
-    const outbox = system.app('order').get(Outbox);
-    await outbox.stop(); // the order's events wait in the outbox until we restart the relay
+    const relay = system.app('order').get(OutboxRelay);
+    await relay.stop(); // the order's events wait in the outbox until we restart the relay
 
     const order = await http('POST', system.url('order', '/orders'), {
       customerEmail: 'metrics@example.com',
@@ -53,7 +54,7 @@ describe('GET /metrics', () => {
       before.order.sum(M.messagesPublished, { type: 'order.confirmed' }),
     );
 
-    outbox.start();
+    relay.start();
     await system.smtp.waitForMail('metrics@example.com', `Order ${order.body.id} confirmed`);
     await waitFor('the order outbox to drain', async () =>
       (await metrics('order')).get(M.outboxPending) === 0 ? true : undefined,

@@ -4,8 +4,10 @@ import { type InventoryConfig, loadInventoryConfig } from './inventory.config.js
 import { inventoryMigrations } from './migrations/index.js';
 import { ReservationsEventsController } from './reservations/reservations.events.controller.js';
 import { ReservationsRpcController } from './reservations/reservations.rpc.controller.js';
+import { ReservationsRepository } from './reservations/reservations.repository.js';
 import { ReservationsService } from './reservations/reservations.service.js';
 import { StockHttpController } from './stock/stock.http.controller.js';
+import { StockRepository } from './stock/stock.repository.js';
 import { StockService } from './stock/stock.service.js';
 
 @Module({})
@@ -17,7 +19,7 @@ export class InventoryAppModule {
         ServiceDefaultsModule.forRoot(config, { migrations: inventoryMigrations, outbox: {} }),
       ],
       controllers: [StockHttpController, ReservationsRpcController, ReservationsEventsController],
-      providers: [StockService, ReservationsService],
+      providers: [StockRepository, StockService, ReservationsRepository, ReservationsService],
     };
   }
 }

@@ -6,6 +6,7 @@ import { EmailSequence } from './notifications/email-sequence.js';
 import { Mailer } from './notifications/mailer.js';
 import { NotificationsEventsController } from './notifications/notifications.events.controller.js';
 import { NotificationsHttpController } from './notifications/notifications.http.controller.js';
+import { NotificationsRepository } from './notifications/notifications.repository.js';
 import { NotificationsService } from './notifications/notifications.service.js';
 
 @Module({})
@@ -15,7 +16,7 @@ export class NotificationAppModule {
       module: NotificationAppModule,
       imports: [ServiceDefaultsModule.forRoot(config, { migrations: notificationMigrations })],
       controllers: [NotificationsHttpController, NotificationsEventsController],
-      providers: [Mailer, NotificationsService, EmailSequence],
+      providers: [Mailer, NotificationsRepository, NotificationsService, EmailSequence],
     };
   }
 }

@@ -26,10 +26,3 @@ export {
 } from './topology/declare.js';
 export * from './dlq/dead-letters.js';
 export type { RpcReply, RpcErrorBody } from './wire/rpc-reply.js';
-export { Outbox, type OutboxOptions } from './outbox/outbox.js';
-export {
-  addOutboxHeaders,
-  createInboxTable,
-  createOutboxTable,
-} from './outbox/outbox.migration.js';
-export { claimMessage } from './inbox/inbox.js';

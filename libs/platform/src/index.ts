@@ -1,7 +1,5 @@
 export * from './config/env.js';
 export * from './config/service-config.js';
-export * from './database/database.js';
-export { DatabaseModule, DATABASE } from './database/database.module.js';
 export { HealthModule } from './health/health.module.js';
 export { METRICS_PATH, MetricsModule, ServiceMetrics } from './metrics/metrics.module.js';
 export {
@@ -33,6 +31,8 @@ export {
   type ServiceAppOptions,
   type ServiceDefinition,
 } from './bootstrap.js';
+export { BackgroundTasks } from './tasks/background-tasks.js';
+export { amqpOutboxPublisher } from './messaging/amqp-outbox-publisher.js';
 export { ServiceDefaultsModule, type ServiceDefaultsOptions } from './service-defaults.module.js';
 export { Tracing } from './tracing/tracing.js';
 export { TracingModule } from './tracing/tracing.module.js';

@@ -1,33 +1,33 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
-import { AmqpClient, MessagingModule, Outbox, type OutboxOptions } from '@app/messaging';
-import type { Kysely } from 'kysely';
-import type { Migration } from 'kysely/migration';
+import { DatabaseModule, type Migrations } from '@app/database';
+import { AmqpClient, MessagingModule } from '@app/messaging';
+import { OUTBOX_PUBLISHER, OutboxModule, type OutboxRelayOptions } from '@app/outbox';
 import { LoggerModule } from 'nestjs-pino';
 import type { ServiceConfig } from './config/service-config.js';
-import { DATABASE, DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
 import { tracingEnabled } from './tracing/tracing.config.js';
 import { TracingModule } from './tracing/tracing.module.js';
 import { HttpHardeningModule } from './http/http-hardening.module.js';
 import { loggerParams } from './logging/logger-params.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { amqpOutboxPublisher } from './messaging/amqp-outbox-publisher.js';
 
 export interface ServiceDefaultsOptions {
-  migrations: Record<string, Migration>;
-  /** Provide an `Outbox` (the service publishes events from its transactions). */
-  outbox?: OutboxOptions | false;
+  migrations: Migrations;
+  /** Provide an `Outbox` and its relay (the service publishes events from its transactions). */
+  outbox?: OutboxRelayOptions | false;
 }
 
 /**
  * What every service gets the same way: typed config through `ConfigService`, structured logs
- * (nestjs-pino, see logging/logger-params.ts), its database schema and migrations, the broker
- * connection, health endpoints and, if asked, the outbox.
+ * (nestjs-pino, see logging/logger-params.ts), its database schema, migrations and unit of
+ * work, the broker connection, health endpoints and, if asked, the outbox.
  */
 @Module({})
 export class ServiceDefaultsModule {
   static forRoot(config: ServiceConfig, options: ServiceDefaultsOptions): DynamicModule {
-    const outboxOptions = options.outbox;
+    const outboxOptions = options.outbox || undefined;
     return {
       module: ServiceDefaultsModule,
       global: true,
@@ -48,19 +48,19 @@ export class ServiceDefaultsModule {
           : []),
         HttpHardeningModule.forRoot(config.http, config.insecureDevMode),
         MetricsModule,
+        ...(outboxOptions
+          ? [
+              OutboxModule.forRoot({
+                ...outboxOptions,
+                publisher: {
+                  provide: OUTBOX_PUBLISHER,
+                  useFactory: amqpOutboxPublisher,
+                  inject: [AmqpClient],
+                },
+              }),
+            ]
+          : []),
       ],
-      providers:
-        outboxOptions === false || outboxOptions === undefined
-          ? []
-          : [
-              {
-                provide: Outbox,
-                useFactory: (db: Kysely<unknown>, client: AmqpClient) =>
-                  new Outbox(db, client, outboxOptions),
-                inject: [DATABASE, AmqpClient],
-              },
-            ],
-      exports: outboxOptions ? [Outbox] : [],
     };
   }
 }

@@ -1,4 +1,4 @@
-import { createOutboxTable } from '@app/messaging';
+import { createOutboxTable } from '@app/outbox';
 import { type Kysely, sql } from 'kysely';
 
 export async function up(db: Kysely<any>): Promise<void> {

@@ -1,9 +1,9 @@
-import type { Migration } from 'kysely/migration';
+import type { Migrations } from '@app/database';
+import { outboxHeadersMigration } from '@app/outbox';
 import * as initial from './001-initial.js';
-import * as outboxHeaders from './002-outbox-headers.js';
 
 /** Applied in name order; never edit one that has shipped, add the next. */
-export const inventoryMigrations: Record<string, Migration> = {
+export const inventoryMigrations: Migrations = {
   '001-initial': initial,
-  '002-outbox-headers': outboxHeaders,
+  '002-outbox-headers': outboxHeadersMigration,
 };

@@ -1,22 +1,20 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import {
   InventoryReleased,
   InventoryReserved,
   InventoryStockLow,
-  type OrderItem,
   type RequestOf,
   type ReserveResult,
   type InventoryReserve,
 } from '@app/contracts';
-import { Outbox } from '@app/messaging';
-import { DATABASE } from '@app/platform';
-import type { Kysely, Transaction } from 'kysely';
+import { type Transaction, UnitOfWork } from '@app/database';
+import { Outbox } from '@app/outbox';
 import type { InventoryConfig } from '../inventory.config.js';
-import type { InventoryTables, ReservationsTable } from '../inventory.tables.js';
+import { StockRepository } from '../stock/stock.repository.js';
 import { aggregateLines, crossesThreshold, decide } from './reservation.js';
+import { ReservationsRepository } from './reservations.repository.js';
 
-type Tx = Transaction<InventoryTables>;
 export type ReleaseReason = 'ORDER_CANCELLED' | 'ORDER_REJECTED';
 
 @Injectable()
@@ -25,7 +23,9 @@ export class ReservationsService {
   private readonly threshold: number;
 
   constructor(
-    @Inject(DATABASE) private readonly db: Kysely<InventoryTables>,
+    private readonly unitOfWork: UnitOfWork,
+    private readonly reservations: ReservationsRepository,
+    private readonly stock: StockRepository,
     private readonly outbox: Outbox,
     config: ConfigService<InventoryConfig, true>,
   ) {
@@ -33,12 +33,12 @@ export class ReservationsService {
   }
 
   /**
-   * All lines or none, in one transaction. The reservation row is inserted first, so a
+   * All lines or none, in one transaction. The reservation row is claimed first, so a
    * concurrent request for the same order waits on it and then returns the first answer;
    * stock rows are locked in SKU order, so concurrent orders never deadlock or oversell.
    */
   async reserve(request: RequestOf<typeof InventoryReserve>): Promise<ReserveResult> {
-    const result = await this.reserveIn(request);
+    const result = await this.unitOfWork.run((tx) => this.reserveIn(tx, request));
     this.logger.log(
       result.status === 'RESERVED'
         ? `Reserved stock for order ${result.orderId}`
@@ -47,141 +47,78 @@ export class ReservationsService {
     return result;
   }
 
-  private reserveIn({
-    orderId,
-    items,
-  }: RequestOf<typeof InventoryReserve>): Promise<ReserveResult> {
-    return this.outbox.transaction(async (trx: Tx) => {
-      const lines = aggregateLines(items);
-      const claimed = await trx
-        .insertInto('reservations')
-        .values({
-          order_id: orderId,
-          status: 'PENDING',
-          items: JSON.stringify(lines),
-          result: null,
-        })
-        .onConflict((oc) => oc.column('order_id').doNothing())
-        .returning('order_id')
-        .executeTakeFirst();
-      if (!claimed) return this.previousAnswer(trx, orderId);
-
-      const stock = await trx
-        .selectFrom('stock')
-        .select(['sku', 'available'])
-        .where(
-          'sku',
-          'in',
-          lines.map((l) => l.sku),
-        )
-        .orderBy('sku')
-        .forUpdate()
-        .execute();
-      const available = new Map(stock.map((s) => [s.sku, s.available]));
-      const decision = decide(lines, available);
-      if (decision.status === 'REJECTED') {
-        const result: ReserveResult = { orderId, ...decision };
-        await this.finish(trx, orderId, 'REJECTED', result);
-        return result;
-      }
-      await this.adjustStock(trx, lines, -1);
-      const result: ReserveResult = { orderId, status: 'RESERVED', items: lines };
-      await this.finish(trx, orderId, 'RESERVED', result);
-      const occurredAt = new Date().toISOString();
-      await this.outbox.add(trx, InventoryReserved, { orderId, items: lines, occurredAt });
-      for (const line of lines) {
-        const before = available.get(line.sku)!;
-        if (crossesThreshold(before, line.quantity, this.threshold)) {
-          await this.outbox.add(trx, InventoryStockLow, {
-            sku: line.sku,
-            available: before - line.quantity,
-            threshold: this.threshold,
-            occurredAt,
-          });
-        }
-      }
-      return result;
-    });
-  }
-
   /**
    * Returns what an order holds to stock. Idempotent; for an order never seen it leaves a
    * RELEASED tombstone, so a reserve arriving late (after a timeout) is refused.
    */
   release(orderId: string, reason: ReleaseReason): Promise<void> {
-    return this.outbox.transaction(async (trx: Tx) => {
-      const tombstone = await trx
-        .insertInto('reservations')
-        .values({ order_id: orderId, status: 'RELEASED', items: '[]', result: null })
-        .onConflict((oc) => oc.column('order_id').doNothing())
-        .returning('order_id')
-        .executeTakeFirst();
-      if (tombstone) return;
-      const existing = await this.lockReservation(trx, orderId);
+    return this.unitOfWork.run(async (tx) => {
+      if (await this.reservations.tombstone(tx, orderId)) return;
+      const existing = await this.reservations.lock(tx, orderId);
       if (existing.status === 'RELEASED') return;
       if (existing.status === 'RESERVED') {
-        const lines = existing.items as OrderItem[];
-        await this.adjustStock(trx, lines, +1);
-        await this.outbox.add(trx, InventoryReleased, {
+        const lines = existing.items;
+        // Locked in SKU order first, like a reservation: the two never deadlock.
+        await this.stock.lock(
+          tx,
+          lines.map((l) => l.sku),
+        );
+        this.stock.adjust(tx, lines, +1);
+        this.outbox.add(tx, InventoryReleased, {
           orderId,
           items: lines,
           reason,
           occurredAt: new Date().toISOString(),
         });
       }
-      await trx
-        .updateTable('reservations')
-        .set({ status: 'RELEASED', updated_at: new Date() })
-        .where('order_id', '=', orderId)
-        .execute();
+      this.reservations.finish(tx, orderId, 'RELEASED');
     });
   }
 
-  private async previousAnswer(trx: Tx, orderId: string): Promise<ReserveResult> {
-    const existing = await this.lockReservation(trx, orderId);
+  private async reserveIn(
+    tx: Transaction,
+    { orderId, items }: RequestOf<typeof InventoryReserve>,
+  ): Promise<ReserveResult> {
+    const lines = aggregateLines(items);
+    // Sent together (one round trip with BEGIN): the lock queues behind the claim, so a
+    // duplicate request takes no stock lock before the first request's transaction ends.
+    const claimed = this.reservations.claim(tx, orderId, lines);
+    const locked = this.stock.lock(
+      tx,
+      lines.map((l) => l.sku),
+    );
+    if (!(await claimed)) return this.previousAnswer(tx, orderId);
+    const available = await locked;
+    const decision = decide(lines, available);
+    if (decision.status === 'REJECTED') {
+      const result: ReserveResult = { orderId, ...decision };
+      this.reservations.finish(tx, orderId, 'REJECTED', result);
+      return result;
+    }
+    this.stock.adjust(tx, lines, -1);
+    const result: ReserveResult = { orderId, status: 'RESERVED', items: lines };
+    this.reservations.finish(tx, orderId, 'RESERVED', result);
+    const occurredAt = new Date().toISOString();
+    this.outbox.add(tx, InventoryReserved, { orderId, items: lines, occurredAt });
+    for (const line of lines) {
+      const before = available.get(line.sku)!;
+      if (crossesThreshold(before, line.quantity, this.threshold)) {
+        this.outbox.add(tx, InventoryStockLow, {
+          sku: line.sku,
+          available: before - line.quantity,
+          threshold: this.threshold,
+          occurredAt,
+        });
+      }
+    }
+    return result;
+  }
+
+  private async previousAnswer(tx: Transaction, orderId: string): Promise<ReserveResult> {
+    const existing = await this.reservations.lock(tx, orderId);
     if (existing.status === 'RELEASED') {
       return { orderId, status: 'REJECTED', reason: 'ORDER_CLOSED', skus: [] };
     }
     return existing.result as ReserveResult;
-  }
-
-  private lockReservation(trx: Tx, orderId: string) {
-    return trx
-      .selectFrom('reservations')
-      .select(['status', 'items', 'result'])
-      .where('order_id', '=', orderId)
-      .forUpdate()
-      .executeTakeFirstOrThrow();
-  }
-
-  private async finish(
-    trx: Tx,
-    orderId: string,
-    status: ReservationsTable['status'],
-    result: ReserveResult,
-  ): Promise<void> {
-    await trx
-      .updateTable('reservations')
-      .set({ status, result: JSON.stringify(result), updated_at: new Date() })
-      .where('order_id', '=', orderId)
-      .execute();
-  }
-
-  /** `direction` -1 takes the lines from stock, +1 gives them back. */
-  private async adjustStock(
-    trx: Tx,
-    lines: readonly OrderItem[],
-    direction: 1 | -1,
-  ): Promise<void> {
-    for (const { sku, quantity } of lines) {
-      await trx
-        .updateTable('stock')
-        .set((eb) => ({
-          available: eb('available', '+', direction * quantity),
-          updated_at: new Date(),
-        }))
-        .where('sku', '=', sku)
-        .execute();
-    }
   }
 }

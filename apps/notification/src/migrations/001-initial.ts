@@ -1,4 +1,4 @@
-import { createInboxTable } from '@app/messaging';
+import { createInboxTable } from '@app/outbox';
 import { type Kysely, sql } from 'kysely';
 
 export async function up(db: Kysely<any>): Promise<void> {

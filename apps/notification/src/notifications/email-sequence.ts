@@ -1,7 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { DATABASE } from '@app/platform';
-import type { Kysely } from 'kysely';
-import type { NotificationTables } from '../notification.tables.js';
+import { Injectable } from '@nestjs/common';
+import { NotificationsRepository } from './notifications.repository.js';
 
 /**
  * An e-mail of an order arrived before the one it must follow. An ordinary (transient) error
@@ -25,16 +23,11 @@ export class EarlierEmailNotSentError extends Error {
  */
 @Injectable()
 export class EmailSequence {
-  constructor(@Inject(DATABASE) private readonly db: Kysely<NotificationTables>) {}
+  constructor(private readonly notifications: NotificationsRepository) {}
 
   /** Throws `EarlierEmailNotSentError` unless the e-mail for `earlierEvent` of the order is sent. */
   async requireSent(orderId: string, earlierEvent: string): Promise<void> {
-    const sent = await this.db
-      .selectFrom('notifications')
-      .select('id')
-      .where('order_id', '=', orderId)
-      .where('event_type', '=', earlierEvent)
-      .executeTakeFirst();
-    if (!sent) throw new EarlierEmailNotSentError(orderId, earlierEvent);
+    if (!(await this.notifications.wasSent(orderId, earlierEvent)))
+      throw new EarlierEmailNotSentError(orderId, earlierEvent);
   }
 }

@@ -1,20 +1,11 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { claimMessage } from '@app/messaging';
-import { DATABASE } from '@app/platform';
-import type { Kysely } from 'kysely';
-import type { NotificationTables } from '../notification.tables.js';
+import { Injectable, Logger } from '@nestjs/common';
+import { UnitOfWork } from '@app/database';
+import { claimMessage } from '@app/outbox';
 import type { Email } from './email.js';
 import { Mailer } from './mailer.js';
+import { NotificationsRepository, type SentNotification } from './notifications.repository.js';
 
-export interface SentNotification {
-  id: string;
-  eventId: string;
-  eventType: string;
-  orderId: string | null;
-  recipient: string;
-  subject: string;
-  sentAt: string;
-}
+export type { SentNotification };
 
 const CONSUMER = 'notification.email';
 
@@ -23,7 +14,8 @@ export class NotificationsService {
   private readonly logger = new Logger(NotificationsService.name);
 
   constructor(
-    @Inject(DATABASE) private readonly db: Kysely<NotificationTables>,
+    private readonly unitOfWork: UnitOfWork,
+    private readonly notifications: NotificationsRepository,
     private readonly mailer: Mailer,
   ) {}
 
@@ -34,20 +26,10 @@ export class NotificationsService {
    * the same Message-ID.)
    */
   async sendOnce(eventId: string, eventType: string, email: Email): Promise<void> {
-    const sent = await this.db.transaction().execute(async (trx) => {
-      if (!(await claimMessage(trx, CONSUMER, eventId))) return false;
+    const sent = await this.unitOfWork.run(async (tx) => {
+      if (!(await claimMessage(tx, CONSUMER, eventId))) return false;
       await this.mailer.send(email, eventId);
-      await trx
-        .insertInto('notifications')
-        .values({
-          event_id: eventId,
-          event_type: eventType,
-          order_id: email.orderId,
-          recipient: email.to,
-          subject: email.subject,
-          body: email.text,
-        })
-        .execute();
+      this.notifications.recordSent(tx, eventId, eventType, email);
       return true;
     });
     const about = email.orderId ? ` for order ${email.orderId}` : '';
@@ -55,22 +37,7 @@ export class NotificationsService {
     else this.logger.debug(`${eventType} ${eventId} was handled before: nothing sent`);
   }
 
-  async list(filter: { orderId?: string; limit: number }): Promise<SentNotification[]> {
-    let query = this.db
-      .selectFrom('notifications')
-      .selectAll()
-      .orderBy('sent_at', 'desc')
-      .limit(filter.limit);
-    if (filter.orderId) query = query.where('order_id', '=', filter.orderId);
-    const rows = await query.execute();
-    return rows.map((r) => ({
-      id: r.id,
-      eventId: r.event_id,
-      eventType: r.event_type,
-      orderId: r.order_id,
-      recipient: r.recipient,
-      subject: r.subject,
-      sentAt: r.sent_at.toISOString(),
-    }));
+  list(filter: { orderId?: string; limit: number }): Promise<SentNotification[]> {
+    return this.notifications.list(filter);
   }
 }

@@ -1,12 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { OrderItem, RejectionReason } from '@app/contracts';
-import { DATABASE } from '@app/platform';
-import type { Kysely, Selectable, Transaction } from 'kysely';
-import type { OrdersTable, OrderTables } from '../order.tables.js';
+import { Database, type Transaction } from '@app/database';
 import type { Order, OrderStatus, Outcome } from './order.js';
-
-export type OrdersTx = Transaction<OrderTables>;
-type Db = Kysely<OrderTables> | OrdersTx;
+import * as sql from './orders.statements.js';
 
 /** Whose orders a query sees: one client's, or every client's (`undefined`: admin). */
 export type Owner = string | undefined;
@@ -16,107 +12,76 @@ export interface OrderPage {
   nextCursor: string | null;
 }
 
+export interface NewOrder {
+  id: string;
+  customerEmail: string;
+  items: OrderItem[];
+  clientId: string;
+  idempotencyKey?: string;
+  requestHash: string;
+}
+
+/** An order placed earlier under the same Idempotency-Key, and the hash of its request. */
+export interface EarlierOrder {
+  order: Order;
+  requestHash: string | null;
+}
+
 /** SQL for orders, nothing else: no events, no rules. */
 @Injectable()
 export class OrdersRepository {
-  constructor(@Inject(DATABASE) private readonly db: Kysely<OrderTables>) {}
+  constructor(private readonly db: Database) {}
 
-  async insertPending(
-    trx: OrdersTx,
-    order: {
-      id: string;
-      customerEmail: string;
-      items: OrderItem[];
-      clientId: string;
-      idempotencyKey?: string;
-      requestHash: string;
-    },
-  ): Promise<Order> {
-    const row = await trx
-      .insertInto('orders')
-      .values({
-        id: order.id,
-        status: 'PENDING',
-        customer_email: order.customerEmail,
-        items: JSON.stringify(order.items),
-        rejection_reason: null,
-        rejected_skus: null,
-        client_id: order.clientId,
-        idempotency_key: order.idempotencyKey ?? null,
-        request_hash: order.requestHash,
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    return toOrder(row);
-  }
-
-  async find(id: string, owner?: Owner, db: Db = this.db): Promise<Order | undefined> {
-    let query = db.selectFrom('orders').selectAll().where('id', '=', id);
-    if (owner !== undefined) query = query.where('client_id', '=', owner);
-    const row = await query.executeTakeFirst();
+  /** The order stored PENDING; undefined if the client used its Idempotency-Key before. */
+  async insertPending(tx: Transaction, order: NewOrder): Promise<Order | undefined> {
+    const [row] = await tx.query(sql.insertPending, [
+      order.id,
+      order.customerEmail,
+      JSON.stringify(order.items),
+      order.clientId,
+      order.idempotencyKey ?? null,
+      order.requestHash,
+    ]);
     return row && toOrder(row);
   }
 
-  async findForUpdate(trx: OrdersTx, id: string, owner?: Owner): Promise<Order | undefined> {
-    let query = trx.selectFrom('orders').selectAll().where('id', '=', id);
-    if (owner !== undefined) query = query.where('client_id', '=', owner);
-    const row = await query.forUpdate().executeTakeFirst();
+  async find(id: string, owner?: Owner): Promise<Order | undefined> {
+    const row = await this.db.first(sql.findById, [id, owner ?? null]);
+    return row && toOrder(row);
+  }
+
+  async findForUpdate(tx: Transaction, id: string, owner?: Owner): Promise<Order | undefined> {
+    const [row] = await tx.query(sql.lockById, [id, owner ?? null]);
     return row && toOrder(row);
   }
 
   /** Keys are the client's own: another client's key of the same text is another key. */
-  async findByIdempotencyKey(
-    clientId: string,
-    key: string,
-  ): Promise<{ order: Order; requestHash: string | null } | undefined> {
-    const row = await this.db
-      .selectFrom('orders')
-      .selectAll()
-      .where('client_id', '=', clientId)
-      .where('idempotency_key', '=', key)
-      .executeTakeFirst();
+  async findByIdempotencyKey(clientId: string, key: string): Promise<EarlierOrder | undefined> {
+    const row = await this.db.first(sql.findByIdempotencyKey, [clientId, key]);
     return row && { order: toOrder(row), requestHash: row.request_hash };
   }
 
   /** Applies `outcome` only if the order is still PENDING; returns undefined otherwise. */
-  async settle(trx: OrdersTx, id: string, outcome: Outcome): Promise<Order | undefined> {
-    const row = await trx
-      .updateTable('orders')
-      .set({
-        status: outcome.status,
-        rejection_reason: outcome.status === 'REJECTED' ? outcome.reason : null,
-        rejected_skus: outcome.status === 'REJECTED' ? JSON.stringify(outcome.skus) : null,
-        updated_at: new Date(),
-      })
-      .where('id', '=', id)
-      .where('status', '=', 'PENDING')
-      .returningAll()
-      .executeTakeFirst();
+  async settle(tx: Transaction, id: string, outcome: Outcome): Promise<Order | undefined> {
+    const rejected = outcome.status === 'REJECTED';
+    const [row] = await tx.query(sql.settlePending, [
+      id,
+      outcome.status,
+      rejected ? outcome.reason : null,
+      rejected ? JSON.stringify(outcome.skus) : null,
+    ]);
     return row && toOrder(row);
   }
 
-  async setStatus(trx: OrdersTx, id: string, status: OrderStatus): Promise<Order> {
-    const row = await trx
-      .updateTable('orders')
-      .set({ status, updated_at: new Date() })
-      .where('id', '=', id)
-      .returningAll()
-      .executeTakeFirstOrThrow();
+  async setStatus(tx: Transaction, id: string, status: OrderStatus): Promise<Order> {
+    const [row] = await tx.query(sql.setStatus, [id, status]);
+    if (!row) throw new Error(`Order ${id} vanished inside its transaction`);
     return toOrder(row);
   }
 
   /** PENDING orders older than `olderThanMs`, locked; replicas skip each other's rows. */
-  async lockStalePending(trx: OrdersTx, olderThanMs: number, limit: number): Promise<Order[]> {
-    const rows = await trx
-      .selectFrom('orders')
-      .selectAll()
-      .where('status', '=', 'PENDING')
-      .where('created_at', '<', new Date(Date.now() - olderThanMs))
-      .orderBy('seq')
-      .limit(limit)
-      .forUpdate()
-      .skipLocked()
-      .execute();
+  async lockStalePending(tx: Transaction, olderThanMs: number, limit: number): Promise<Order[]> {
+    const rows = await tx.query(sql.lockStalePending, [new Date(Date.now() - olderThanMs), limit]);
     return rows.map(toOrder);
   }
 
@@ -125,15 +90,12 @@ export class OrdersRepository {
     filter: { status?: OrderStatus; limit: number; cursor?: string },
     owner?: Owner,
   ): Promise<OrderPage> {
-    let query = this.db
-      .selectFrom('orders')
-      .selectAll()
-      .orderBy('seq', 'desc')
-      .limit(filter.limit + 1);
-    if (owner !== undefined) query = query.where('client_id', '=', owner);
-    if (filter.status) query = query.where('status', '=', filter.status);
-    if (filter.cursor) query = query.where('seq', '<', decodeCursor(filter.cursor));
-    const rows = await query.execute();
+    const rows = await this.db.query(sql.listNewestFirst, [
+      owner ?? null,
+      filter.status ?? null,
+      filter.cursor ? decodeCursor(filter.cursor) : null,
+      filter.limit + 1,
+    ]);
     const page = rows.slice(0, filter.limit);
     const last = page.at(-1);
     return {
@@ -163,17 +125,14 @@ function decodeCursor(cursor: string): string {
   return match[1]!;
 }
 
-function toOrder(row: Selectable<OrdersTable>): Order {
+function toOrder(row: sql.OrderRow): Order {
   return {
     id: row.id,
     status: row.status,
     customerEmail: row.customer_email,
-    items: row.items as OrderItem[],
+    items: row.items,
     rejection: row.rejection_reason
-      ? {
-          reason: row.rejection_reason as RejectionReason,
-          skus: (row.rejected_skus ?? []) as string[],
-        }
+      ? { reason: row.rejection_reason as RejectionReason, skus: row.rejected_skus ?? [] }
       : null,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),

@@ -11,11 +11,13 @@ const pending = pendingOrder;
 /** An OrdersService whose inventory answers RESERVED and whose transactions run `commit`. */
 function service(commit: () => Promise<unknown>, find = async (): Promise<Order> => pending) {
   const notifier = new OrderStatusNotifier();
-  const outbox = { transaction: () => commit(), add: async () => undefined };
+  const unitOfWork = { run: () => commit() };
+  const outbox = { add: () => undefined };
   const inventory = { request: async () => ({ status: 'RESERVED' }) };
   const config = { get: () => ({ rpcTimeoutMs: 100 }) };
   const orders = new OrdersService(
     { find } as never,
+    unitOfWork as never,
     outbox as never,
     inventory as never,
     notifier,

@@ -1,31 +1,26 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { type BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import {
-  InventoryReserve,
-  OrderCancelled,
-  OrderConfirmed,
-  OrderCreated,
-  type OrderItem,
-  OrderRejected,
-} from '@app/contracts';
-import { AmqpClient, describeError, Outbox } from '@app/messaging';
+import { InventoryReserve, type OrderItem } from '@app/contracts';
+import { type Transaction, UnitOfWork } from '@app/database';
+import { AmqpClient, describeError } from '@app/messaging';
+import { Outbox } from '@app/outbox';
+import { BackgroundTasks } from '@app/platform';
 import type { OrderConfig } from '../order.config.js';
 import {
+  cancelledEvent,
   IdempotencyKeyReusedError,
   mustCancel,
   type Order,
+  type OrderEvent,
   OrderNotFoundError,
   type OrderStatus,
   type Outcome,
+  placedEvent,
+  settledEvent,
 } from './order.js';
 import { OrderStatusNotifier } from './order-status.notifier.js';
-import {
-  type OrderPage,
-  type Owner,
-  OrdersRepository,
-  type OrdersTx,
-} from './orders.repository.js';
+import { type OrderPage, type Owner, OrdersRepository } from './orders.repository.js';
 
 export interface PlaceOrder {
   customerEmail: string;
@@ -40,15 +35,21 @@ export interface Placed {
   replayed: boolean;
 }
 
+/** The order use cases: each change in one unit of work, with the event it causes. */
 @Injectable()
 export class OrdersService implements BeforeApplicationShutdown {
   private readonly logger = new Logger(OrdersService.name);
   private readonly rpcTimeoutMs: number;
   /** Settles running for respond-async requests; shutdown waits for them. */
-  private readonly background = new Set<Promise<void>>();
+  private readonly background = new BackgroundTasks((error, orderId) =>
+    this.logger.error(
+      `Order ${orderId}: settling in the background failed (${describeError(error)}); the stale-order sweeper rejects it if it stays PENDING`,
+    ),
+  );
 
   constructor(
     private readonly orders: OrdersRepository,
+    private readonly unitOfWork: UnitOfWork,
     private readonly outbox: Outbox,
     private readonly inventory: AmqpClient,
     private readonly notifier: OrderStatusNotifier,
@@ -77,28 +78,21 @@ export class OrdersService implements BeforeApplicationShutdown {
       const earlier = await this.replay(input.clientId, idempotencyKey, requestHash);
       if (earlier) return earlier;
     }
-    let order: Order;
-    try {
-      order = await this.outbox.transaction(async (trx: OrdersTx) => {
-        const created = await this.orders.insertPending(trx, {
-          id: randomUUID(),
-          ...input,
-          idempotencyKey,
-          requestHash,
-        });
-        await this.outbox.add(trx, OrderCreated, eventFacts(created));
-        return created;
+    const order = await this.unitOfWork.run(async (tx) => {
+      const created = await this.orders.insertPending(tx, {
+        id: randomUUID(),
+        ...input,
+        idempotencyKey,
+        requestHash,
       });
-    } catch (error) {
-      // Two requests raced with the same key: the unique index let one in; answer as it did.
-      const earlier =
-        idempotencyKey &&
-        isUniqueViolation(error) &&
-        (await this.replay(input.clientId, idempotencyKey, requestHash));
-      if (earlier) return earlier;
-      throw error;
-    }
-    return { order, replayed: false };
+      if (created) this.record(tx, created, placedEvent(created));
+      return created;
+    });
+    if (order) return { order, replayed: false };
+    // Another request with this key got in first (it waited for that one to commit).
+    const earlier = await this.replay(input.clientId, idempotencyKey!, requestHash);
+    if (!earlier) throw new Error(`Idempotency-Key ${idempotencyKey} refused, yet no order has it`);
+    return earlier;
   }
 
   /**
@@ -107,7 +101,7 @@ export class OrdersService implements BeforeApplicationShutdown {
    */
   async complete(order: Order): Promise<Order> {
     const outcome = await this.reserveStock(order);
-    const settled = await this.settle(order.id, outcome);
+    const settled = await this.unitOfWork.run((tx) => this.settleIn(tx, order.id, outcome));
     if (settled) this.logger.log(`Order ${order.id} ${describeOutcome(outcome)}`);
     return settled ?? (await this.orders.find(order.id)) ?? order;
   }
@@ -118,19 +112,11 @@ export class OrdersService implements BeforeApplicationShutdown {
    * for the ones in flight.
    */
   completeInBackground(order: Order): void {
-    const run = this.complete(order).then(
-      () => undefined,
-      (error: unknown) =>
-        this.logger.error(
-          `Order ${order.id}: settling in the background failed (${describeError(error)}); the stale-order sweeper rejects it if it stays PENDING`,
-        ),
-    );
-    this.background.add(run);
-    void run.finally(() => this.background.delete(run));
+    this.background.start(order.id, () => this.complete(order));
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    await Promise.all(this.background);
+    await this.background.drain();
   }
 
   /** Another client's order is not found: its existence is not the caller's business. */
@@ -148,17 +134,15 @@ export class OrdersService implements BeforeApplicationShutdown {
   }
 
   /** CONFIRMED → CANCELLED with `order.cancelled` (inventory then releases the stock). */
-  async cancel(id: string, owner: Owner): Promise<Order> {
-    const order = await this.outbox.transaction(async (trx: OrdersTx) => {
-      const order = await this.orders.findForUpdate(trx, id, owner);
+  cancel(id: string, owner: Owner): Promise<Order> {
+    return this.unitOfWork.run(async (tx) => {
+      const order = await this.orders.findForUpdate(tx, id, owner);
       if (!order) throw new OrderNotFoundError(id);
       if (!mustCancel(order)) return order;
-      const cancelled = await this.orders.setStatus(trx, id, 'CANCELLED');
-      await this.outbox.add(trx, OrderCancelled, eventFacts(cancelled));
+      const cancelled = await this.orders.setStatus(tx, id, 'CANCELLED');
+      this.record(tx, cancelled, cancelledEvent(cancelled));
       return cancelled;
     });
-    this.notifier.publish(order);
-    return order;
   }
 
   /**
@@ -166,22 +150,14 @@ export class OrdersService implements BeforeApplicationShutdown {
    * and settling them): REJECTED / INVENTORY_UNAVAILABLE, which also makes inventory
    * release anything it may hold for them. Returns how many it settled.
    */
-  async rejectStalePending(olderThanMs: number, limit = 100): Promise<number> {
-    const settled = await this.outbox.transaction(async (trx: OrdersTx) => {
-      const stale = await this.orders.lockStalePending(trx, olderThanMs, limit);
-      const rejected: Order[] = [];
-      for (const order of stale) {
-        const settled = await this.settleIn(trx, order.id, {
-          status: 'REJECTED',
-          reason: 'INVENTORY_UNAVAILABLE',
-          skus: [],
-        });
-        if (settled) rejected.push(settled);
-      }
-      return rejected;
+  rejectStalePending(olderThanMs: number, limit = 100): Promise<number> {
+    const unavailable: Outcome = { status: 'REJECTED', reason: 'INVENTORY_UNAVAILABLE', skus: [] };
+    return this.unitOfWork.run(async (tx) => {
+      const stale = await this.orders.lockStalePending(tx, olderThanMs, limit);
+      let settled = 0;
+      for (const order of stale) if (await this.settleIn(tx, order.id, unavailable)) settled++;
+      return settled;
     });
-    for (const order of settled) this.notifier.publish(order);
-    return settled.length;
   }
 
   private async reserveStock(order: Order): Promise<Outcome> {
@@ -202,28 +178,21 @@ export class OrdersService implements BeforeApplicationShutdown {
     }
   }
 
-  /** Settles in one transaction; status streams hear of it once it is committed. */
-  private async settle(id: string, outcome: Outcome): Promise<Order | undefined> {
-    const settled = await this.outbox.transaction((trx: OrdersTx) =>
-      this.settleIn(trx, id, outcome),
-    );
-    if (settled) this.notifier.publish(settled);
+  /** Undefined if the order had settled already (e.g. by the stale-order sweeper). */
+  private async settleIn(
+    tx: Transaction,
+    id: string,
+    outcome: Outcome,
+  ): Promise<Order | undefined> {
+    const settled = await this.orders.settle(tx, id, outcome);
+    if (settled) this.record(tx, settled, settledEvent(settled, outcome));
     return settled;
   }
 
-  private async settleIn(trx: OrdersTx, id: string, outcome: Outcome): Promise<Order | undefined> {
-    const settled = await this.orders.settle(trx, id, outcome);
-    if (!settled) return undefined; // settled already (e.g. by the stale-order sweeper)
-    if (outcome.status === 'CONFIRMED') {
-      await this.outbox.add(trx, OrderConfirmed, eventFacts(settled));
-    } else {
-      await this.outbox.add(trx, OrderRejected, {
-        ...eventFacts(settled),
-        reason: outcome.reason,
-        skus: outcome.skus,
-      });
-    }
-    return settled;
+  /** The change's event goes into the outbox with it; status streams hear of it on commit. */
+  private record(tx: Transaction, order: Order, event: OrderEvent): void {
+    this.outbox.add(tx, event.contract, event.payload);
+    tx.afterCommit(() => this.notifier.publish(order));
   }
 
   private async replay(
@@ -242,15 +211,6 @@ function describeOutcome(outcome: Outcome): string {
   return outcome.status === 'CONFIRMED' ? 'confirmed' : `rejected: ${outcome.reason}`;
 }
 
-function eventFacts(order: Order) {
-  return {
-    orderId: order.id,
-    customerEmail: order.customerEmail,
-    items: order.items,
-    occurredAt: new Date().toISOString(),
-  };
-}
-
 /** Same body, same hash: field order and whitespace do not matter. */
 function hashRequest(input: PlaceOrder): string {
   const canonical = JSON.stringify({
@@ -258,8 +218,4 @@ function hashRequest(input: PlaceOrder): string {
     items: input.items.map(({ sku, quantity }) => ({ sku, quantity })),
   });
   return createHash('sha256').update(canonical).digest('hex');
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  return (error as { code?: unknown } | null)?.code === '23505';
 }

@@ -169,7 +169,7 @@ describe('loadServiceConfig', () => {
         rateLimitPerMinute: 1200,
         apiKeys: [{ client: 'web', role: 'write', key: 'write-key-aaaaaaaaaaaa' }],
       },
-      database: { url: VALID.DATABASE_URL, schema: 'orders', migrateOnStart: true },
+      database: { url: VALID.DATABASE_URL, schema: 'orders', migrateOnStart: true, poolSize: 10 },
       messaging: {
         urls: [VALID.RABBITMQ_URL],
         service: 'order',

@@ -58,6 +58,8 @@ export const serviceEnv = {
   LOG_FORMAT: z.enum(['json', 'pretty']).default('pretty'),
   LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
   DB_MIGRATE_ON_START: flag.default(true),
+  /** Connections to PostgreSQL; statements beyond them wait in the pool's queue. */
+  DB_POOL_SIZE: positiveInt.default(10),
   RABBITMQ_PREFETCH: positiveInt.default(32),
   RABBITMQ_QUEUE_TYPE: z.enum(['classic', 'quorum']).default('classic'),
   /** PEM file of the CA that signed the broker's certificate, for amqps:// URLs. */
@@ -106,7 +108,7 @@ export interface HttpConfig {
 export interface ServiceConfig {
   service: string;
   http: HttpConfig;
-  database: { url: string; schema: string; migrateOnStart: boolean };
+  database: { url: string; schema: string; migrateOnStart: boolean; poolSize: number };
   messaging: MessagingModuleOptions;
   log: { format: 'json' | 'pretty'; level: 'error' | 'warn' | 'log' | 'debug' | 'verbose' };
   tracing: TracingConfig;
@@ -145,6 +147,7 @@ export function loadServiceConfig<E extends z.ZodObject>(
       url: parsed.DATABASE_URL,
       schema: parsed.DATABASE_SCHEMA,
       migrateOnStart: parsed.DB_MIGRATE_ON_START,
+      poolSize: parsed.DB_POOL_SIZE,
     },
     messaging: {
       urls: parsed.RABBITMQ_URL,

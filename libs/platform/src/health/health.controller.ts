@@ -1,8 +1,7 @@
-import { Controller, Get, Inject } from '@nestjs/common';
+import { Controller, Get } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { AmqpClient, AmqpConnection } from '@app/messaging';
-import { type Kysely, sql } from 'kysely';
-import { DATABASE } from '../database/database.module.js';
+import { Database } from '@app/database';
 import { PublicRoute } from '../http/api-key.guard.js';
 
 /**
@@ -20,7 +19,7 @@ export class HealthController {
     private readonly indicators: HealthIndicatorService,
     private readonly broker: AmqpConnection,
     private readonly client: AmqpClient,
-    @Inject(DATABASE) private readonly db: Kysely<unknown>,
+    private readonly database: Database,
   ) {}
 
   @Get('live')
@@ -42,9 +41,7 @@ export class HealthController {
       () =>
         this.indicators
           .check('database')
-          .attempt(async () => {
-            await sql`select 1`.execute(this.db);
-          })
+          .attempt(() => this.database.ping())
           .withTimeout(2_000),
       () => {
         const circuits = this.client.circuits();

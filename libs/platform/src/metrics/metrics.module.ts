@@ -14,10 +14,10 @@ import {
   AmqpServer,
   MESSAGING_OPTIONS,
   MessagingObservers,
-  Outbox,
   QueueDepths,
   type ResolvedMessagingOptions,
 } from '@app/messaging';
+import { Outbox } from '@app/outbox';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { RequireApiKey } from '../http/api-key.guard.js';
 import { ShopMetrics } from './shop-metrics.js';

@@ -1,6 +1,10 @@
 import { type Kysely, sql } from 'kysely';
+import type { Migration } from 'kysely/migration';
 
-/** Migration steps for the outbox and inbox tables; apps list them in their own migrations. */
+// The outbox's and inbox's tables, as steps the apps' own migrations take, so that every
+// service's tables are the same. Never change a step that has shipped; add the next.
+
+/** Step of a service's first migration. */
 export async function createOutboxTable(db: Kysely<any>): Promise<void> {
   await db.schema
     .createTable('outbox_messages')
@@ -20,11 +24,20 @@ export async function createOutboxTable(db: Kysely<any>): Promise<void> {
   );
 }
 
-/** Second outbox step: headers captured at commit time (trace context) travel with the event. */
-export async function addOutboxHeaders(db: Kysely<any>): Promise<void> {
-  await db.schema.alterTable('outbox_messages').addColumn('headers', 'jsonb').execute();
-}
+/**
+ * The second outbox step, as a whole migration (`'002-outbox-headers'` in order and
+ * inventory): headers captured at commit time (trace context) travel with the event.
+ */
+export const outboxHeadersMigration: Migration = {
+  async up(db: Kysely<any>): Promise<void> {
+    await db.schema.alterTable('outbox_messages').addColumn('headers', 'jsonb').execute();
+  },
+  async down(db: Kysely<any>): Promise<void> {
+    await db.schema.alterTable('outbox_messages').dropColumn('headers').execute();
+  },
+};
 
+/** Step of a consuming service's first migration. */
 export async function createInboxTable(db: Kysely<any>): Promise<void> {
   await db.schema
     .createTable('inbox_messages')
