@@ -2,7 +2,14 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from '@jest/globals';
 import { MessageContext } from '@app/messaging';
 import { type Options, pinoHttp } from 'pino-http';
+import { BatchedStdout } from './batched-stdout.js';
 import { contextFields, isQuietPath, loggerParams, pinoLevel, redactUrl } from './logger-params.js';
+
+/** pino-http's options of loggerParams, without the destination that JSON logs get. */
+function httpOptions(format: 'json' | 'pretty', level: 'log' | 'warn' = 'log'): Options {
+  const { pinoHttp } = loggerParams('order', { format, level });
+  return (Array.isArray(pinoHttp) ? pinoHttp[0] : pinoHttp) as Options;
+}
 
 /** The JSON lines a logger built from loggerParams writes. */
 function capture() {
@@ -13,8 +20,7 @@ function capture() {
       done();
     },
   });
-  const params = loggerParams('order', { format: 'json', level: 'log' });
-  const { logger } = pinoHttp(params.pinoHttp as Options, stream);
+  const { logger } = pinoHttp(httpOptions('json'), stream);
   return { logger, lines };
 }
 
@@ -75,26 +81,31 @@ describe('loggerParams', () => {
   });
 
   it('logs at LOG_LEVEL and above only', () => {
-    const params = loggerParams('order', { format: 'json', level: 'warn' });
-
-    expect(params.pinoHttp).toMatchObject({ level: 'warn' });
+    expect(httpOptions('json', 'warn')).toMatchObject({ level: 'warn' });
   });
 
   it('uses the correlation id the middleware set as the request id', () => {
-    const { genReqId } = loggerParams('order', { format: 'json', level: 'log' }).pinoHttp as {
-      genReqId: () => string;
-    };
+    const { genReqId } = httpOptions('json') as { genReqId: () => string };
 
     expect(MessageContext.run({ correlationId: 'req-9' }, genReqId)).toBe('req-9');
   });
 
   it('prints through pino-pretty when LOG_FORMAT=pretty, and plain JSON otherwise', () => {
-    const transport = (format: 'json' | 'pretty') =>
-      (loggerParams('order', { format, level: 'log' }).pinoHttp as { transport?: unknown })
-        .transport;
+    const transport = (format: 'json' | 'pretty') => httpOptions(format).transport;
 
     expect(transport('pretty')).toMatchObject({ target: expect.stringContaining('pino-pretty') });
     expect(transport('json')).toBeUndefined();
+  });
+
+  it('writes JSON to stdout a turn of the event loop at a time, one destination per process', () => {
+    const destination = (format: 'json' | 'pretty') => {
+      const { pinoHttp } = loggerParams('order', { format, level: 'log' });
+      return Array.isArray(pinoHttp) ? pinoHttp[1] : undefined;
+    };
+
+    expect(destination('json')).toBeInstanceOf(BatchedStdout);
+    expect(destination('json')).toBe(destination('json'));
+    expect(destination('pretty')).toBeUndefined();
   });
 });
 

@@ -4,8 +4,10 @@ import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import { MessageContext } from '@app/messaging';
 import type { Params } from 'nestjs-pino';
+import type { Options } from 'pino-http';
 import { type Level, stdTimeFunctions, type TransportSingleOptions } from 'pino';
 import type { ServiceConfig } from '../config/service-config.js';
+import { BatchedStdout } from './batched-stdout.js';
 
 type LogConfig = ServiceConfig['log'];
 
@@ -75,6 +77,9 @@ export function redactUrl(url: string | undefined): string | undefined {
   return `${url.slice(0, at)}?${query.join('&')}`;
 }
 
+/** One per process: every service (and e2e app) of the process shares stdout. */
+let stdout: BatchedStdout | undefined;
+
 /**
  * nestjs-pino for a service: one JSON object per line (LOG_FORMAT=json) or pino-pretty,
  * `service` on every line, `correlationId` on every line a request or message causes,
@@ -97,30 +102,30 @@ export function loggerParams(service: string, log: LogConfig): Params<Request, S
         },
       }
     : undefined;
-  return {
-    pinoHttp: {
-      level: pinoLevel(log.level),
-      base: { service, pid: process.pid, hostname: hostname() },
-      timestamp: stdTimeFunctions.isoTime,
-      mixin: contextFields,
-      transport,
-      // The correlation middleware runs first and has set the id (X-Request-Id or a new one).
-      genReqId: () => MessageContext.correlationId() ?? randomUUID(),
-      autoLogging: { ignore: (req) => isQuietPath(req.originalUrl ?? req.url) },
-      customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
-      customSuccessMessage: (req, res, ms) =>
-        `${req.method} ${redactUrl(req.originalUrl ?? req.url)} ${res.statusCode} in ${ms} ms`,
-      customErrorMessage: (req, res) =>
-        `${req.method} ${redactUrl(req.originalUrl ?? req.url)} failed with ${res.statusCode}`,
-      // Every line of a request carries `req` as { method, url }; the request line adds
-      // `res` as { statusCode } and `responseTime` (ms). The id comes from the mixin.
-      serializers: {
-        req: (req: { method?: string; url?: string }) => ({
-          method: req.method,
-          url: redactUrl(req.url),
-        }),
-        res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
-      },
+  const options: Options<Request, ServerResponse> = {
+    level: pinoLevel(log.level),
+    base: { service, pid: process.pid, hostname: hostname() },
+    timestamp: stdTimeFunctions.isoTime,
+    mixin: contextFields,
+    transport,
+    // The correlation middleware runs first and has set the id (X-Request-Id or a new one).
+    genReqId: () => MessageContext.correlationId() ?? randomUUID(),
+    autoLogging: { ignore: (req) => isQuietPath(req.originalUrl ?? req.url) },
+    customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
+    customSuccessMessage: (req, res, ms) =>
+      `${req.method} ${redactUrl(req.originalUrl ?? req.url)} ${res.statusCode} in ${ms} ms`,
+    customErrorMessage: (req, res) =>
+      `${req.method} ${redactUrl(req.originalUrl ?? req.url)} failed with ${res.statusCode}`,
+    // Every line of a request carries `req` as { method, url }; the request line adds
+    // `res` as { statusCode } and `responseTime` (ms). The id comes from the mixin.
+    serializers: {
+      req: (req: { method?: string; url?: string }) => ({
+        method: req.method,
+        url: redactUrl(req.url),
+      }),
+      res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
     },
   };
+  // JSON goes to stdout a turn of the event loop at a time (pino-pretty writes on its own).
+  return { pinoHttp: transport ? options : [options, (stdout ??= new BatchedStdout())] };
 }
