@@ -33,8 +33,8 @@ export interface Window {
   cpuMsPerOrder: number;
 }
 
-const TOP_MODULES = 12;
-const TOP_FUNCTIONS = 12;
+const TOP_MODULES = Number(process.env.TOP_MODULES ?? 12);
+const TOP_FUNCTIONS = Number(process.env.TOP_FUNCTIONS ?? 12);
 
 /** What a frame belongs to: an npm package, one of our libraries or apps, Node, V8. */
 export function moduleOf(frame: CallFrame): string {

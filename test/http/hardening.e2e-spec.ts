@@ -141,7 +141,7 @@ describe('HTTP hardening', () => {
     expect(missing.body).toEqual({ ...errorBody(404), error: 'ORDER.NOT_FOUND' });
   });
 
-  it('sends helmet’s security headers on the API and the docs, and no X-Powered-By', async () => {
+  it('sends helmet’s security headers on the API and the docs, and no X-Powered-By or ETag', async () => {
     for (const url of [system.url('order', '/orders'), system.url('inventory', '/docs')]) {
       const { headers } = await http('GET', url);
       expect(headers.get('x-content-type-options')).toBe('nosniff');
@@ -150,6 +150,7 @@ describe('HTTP hardening', () => {
       expect(headers.get('content-security-policy')).toContain("default-src 'self'");
       expect(headers.get('content-security-policy')).not.toContain('upgrade-insecure-requests');
       expect(headers.get('x-powered-by')).toBeNull();
+      expect(headers.get('etag')).toBeNull();
     }
   });
 });

@@ -67,10 +67,15 @@ export const components = {
     },
     RpcReplyProperties: {
       type: 'object',
-      required: ['content_type', 'correlation_id'],
+      description:
+        'A lighter set than requests and events: no message_id, timestamp or app_id (nobody deduplicates, orders or routes a reply).',
+      required: ['content_type', 'correlation_id', 'type'],
       properties: {
         content_type: { const: 'application/json' },
         correlation_id: string("The request's correlation_id."),
+        type: string('The RPC name followed by .reply, e.g. inventory.reserve.reply.'),
+        user_id: string('The broker user of the answering service (RabbitMQ checks it).'),
+        delivery_mode: { const: 1, description: 'Transient.' },
       },
     },
     RpcErrorReply: {

@@ -18,7 +18,7 @@ import {
   decodeJson,
   encodeJson,
   type IncomingMeta,
-  publishProperties,
+  replyProperties,
   readMeta,
   type Sender,
   senderOf,
@@ -31,8 +31,6 @@ import { ConsumerChannel } from './consumer-channel.js';
 import { InFlight } from './in-flight.js';
 
 export const AMQP_TRANSPORT = Symbol('AMQP');
-
-const TRANSIENT = { persistent: false } as const;
 
 /** How a delivery ended, told to the observers; `detail` says why when it failed. */
 interface Ended {
@@ -302,10 +300,9 @@ export class AmqpServer extends Server implements CustomTransportStrategy {
     const type = `${meta.type ?? 'unknown'}.reply`;
     const info = { kind: 'rpc-reply', type, exchange: '', routingKey: meta.replyTo } as const;
     const headers = this.observers.active ? this.observers.headers(info, undefined) : undefined;
-    const properties = publishProperties(
+    const properties = replyProperties(
       { type, version: meta.version ?? 1, correlationId: meta.correlationId, headers },
       this.sender,
-      TRANSIENT,
     );
     try {
       // Replies go out on a channel without confirms (the caller's timeout covers a lost one);

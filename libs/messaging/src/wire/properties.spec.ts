@@ -1,6 +1,12 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import type { ConsumeMessage, MessageFields, MessageProperties } from 'amqplib';
-import { decodeJson, encodeJson, publishProperties, readMeta } from './properties.js';
+import {
+  decodeJson,
+  encodeJson,
+  publishProperties,
+  readMeta,
+  replyProperties,
+} from './properties.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -213,5 +219,35 @@ describe('JSON bodies', () => {
 
   it('rejects an empty body', () => {
     expect(decodeJson(Buffer.alloc(0)).ok).toBe(false);
+  });
+});
+
+describe('replyProperties', () => {
+  const sender = { appId: 'inventory', userId: 'inventory' };
+
+  it('carries what a caller matches and decodes a reply by, and the broker-checked user', () => {
+    expect(
+      replyProperties(
+        { type: 'inventory.reserve.reply', version: 1, correlationId: 'call-1' },
+        sender,
+      ),
+    ).toEqual({
+      contentType: 'application/json',
+      type: 'inventory.reserve.reply',
+      correlationId: 'call-1',
+      userId: 'inventory',
+      headers: { 'x-message-version': 1 },
+    });
+  });
+
+  it('keeps trace headers next to the version', () => {
+    const properties = replyProperties(
+      { type: 't.reply', version: 2, correlationId: 'c', headers: { traceparent: '00-a-b-01' } },
+      sender,
+    );
+    expect(properties.headers).toEqual({ traceparent: '00-a-b-01', 'x-message-version': 2 });
+    expect(properties).not.toHaveProperty('messageId');
+    expect(properties).not.toHaveProperty('timestamp');
+    expect(properties).not.toHaveProperty('appId');
   });
 });

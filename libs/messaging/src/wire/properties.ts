@@ -58,6 +58,27 @@ export function publishProperties(
   };
 }
 
+/**
+ * An RPC reply's lighter set: what a caller matches and decodes it by (`correlation_id`,
+ * `content_type`, `type`, `x-message-version`) and `user_id`, which the broker validates.
+ * No `message_id`, `timestamp` or `app_id`: nobody deduplicates, orders or routes a reply
+ * (docs/messaging.md), and each costs encoding and decoding on both ends of every call.
+ */
+export function replyProperties(
+  meta: Pick<OutgoingMeta, 'type' | 'version' | 'correlationId' | 'headers'>,
+  sender: Sender,
+): Options.Publish {
+  return {
+    contentType: JSON_CONTENT_TYPE,
+    type: meta.type,
+    correlationId: meta.correlationId,
+    userId: sender.userId,
+    headers: meta.headers
+      ? { ...meta.headers, [Headers.version]: meta.version }
+      : versionHeaders(meta.version),
+  };
+}
+
 const sharedVersionHeaders = new Map<number, Record<string, unknown>>();
 
 /**

@@ -6,7 +6,7 @@ import type { HttpConfig } from '../config/service-config.js';
 import { errorBody } from './error-body.js';
 
 /**
- * What every HTTP API gets before its routes: helmet's security headers, and JSON (and
+ * What every HTTP API gets before its routes: helmet's security headers, no ETags, and JSON (and
  * urlencoded) bodies parsed up to `bodyLimit`, their errors (413, malformed JSON) answered
  * with the same body as every other error. Rate limits and API keys are guards
  * (HttpHardeningModule), as they depend on the route.
@@ -20,6 +20,9 @@ export function applyHttpHardening(app: INestApplication, http: HttpConfig): voi
       contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
     }),
   );
+  // No ETag: the API's answers are fresh state (an order settles, stock moves), nobody
+  // revalidates them, and Express would hash every response body to make one.
+  express.set('etag', false);
   // Nest registers its own parsers only where none is: these replace them.
   express.useBodyParser('json', { limit: http.bodyLimit });
   express.useBodyParser('urlencoded', { limit: http.bodyLimit, extended: false });
