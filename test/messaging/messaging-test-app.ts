@@ -1,12 +1,12 @@
 import type { INestApplication, Provider, Type } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
-import { AmqpServer, MessagingModule, type MessagingModuleOptions } from '@app/messaging';
-import { DomainErrorFilter } from '@app/platform';
+import { MessagingModule, type MessagingModuleOptions } from '@app/messaging';
+import { connectMessaging, DomainErrorFilter } from '@app/platform';
 
 /**
  * A throw-away service with these message controllers, wired exactly as the apps wire theirs:
- * the same module, global filter and transport strategy (libs/platform bootstrap).
+ * the same module, filters and transport strategy (libs/platform bootstrap).
  */
 export async function startMessagingTestApp(
   options: MessagingModuleOptions,
@@ -20,7 +20,7 @@ export async function startMessagingTestApp(
   }).compile();
   const app = moduleRef.createNestApplication({ logger: ['error'] });
   app.useGlobalFilters(new DomainErrorFilter({}, app.get(HttpAdapterHost).httpAdapter));
-  app.connectMicroservice({ strategy: app.get(AmqpServer) }, { inheritAppConfig: true });
+  connectMessaging(app);
   await app.startAllMicroservices();
   await app.init();
   return app;

@@ -1,4 +1,5 @@
 import { Controller, Injectable, type INestApplication } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import { Ctx, Payload } from '@nestjs/microservices';
 import { defineEvent, defineRpc, type PayloadOf, type RequestOf } from '@app/contracts';
 import {
@@ -123,7 +124,17 @@ class ProbeController {
   }
 }
 
-/** The probe service, wired exactly as the apps wire theirs (same module, filter and strategy). */
+/**
+ * Refuses every request, as an HTTP API's global guard (API keys, rate limit) may: messages
+ * must never pass through it (connectMessaging), so every message test here proves they don't.
+ */
+export const RefuseAllGuard = { canActivate: () => false };
+
+/** The probe service, wired exactly as the apps wire theirs (same module, filters and strategy). */
 export function startProbeApp(options: MessagingModuleOptions): Promise<INestApplication> {
-  return startMessagingTestApp(options, [ProbeController], [Recorder]);
+  return startMessagingTestApp(
+    options,
+    [ProbeController],
+    [Recorder, { provide: APP_GUARD, useValue: RefuseAllGuard }],
+  );
 }

@@ -121,7 +121,7 @@ describe('the AMQP transport', () => {
   const takeDeadLetter = (marker: string) => probe.take(deadLetterQueue('probe'), marker);
 
   describe('RPC', () => {
-    it('answers a typed request and a plain Nest send()', async () => {
+    it('answers a typed request and a plain Nest send(), past a global HTTP guard that refuses everything', async () => {
       expect(await client.request(ProbeEcho, { text: 'hi' })).toEqual({ text: 'hi' });
       expect(await firstValueFrom(client.send('probe.echo', { text: 'nest' }))).toEqual({
         text: 'nest',

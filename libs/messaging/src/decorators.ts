@@ -1,3 +1,4 @@
+import { applyDecorators, UseFilters } from '@nestjs/common';
 import { EventPattern, MessagePattern } from '@nestjs/microservices';
 import type { Observable } from 'rxjs';
 import {
@@ -9,6 +10,9 @@ import {
   versionsOf,
 } from '@app/contracts';
 import type { RetryOptions } from './messaging.options.js';
+import { MessageErrorFilter } from './transport/message-error.filter.js';
+
+const keepHandlerErrors = UseFilters(new MessageErrorFilter());
 
 export interface EventHandlerOptions {
   /** Overrides the service's retry policy for this handler (its delay queues are declared too). */
@@ -40,14 +44,18 @@ function contractExtras<C extends RpcContract | EventContract>(contracts: OneOrV
 
 /**
  * `@MessagePattern(contract.name)` that also hands the contract to the transport, which
- * validates each request against it before the handler runs (invalid → error reply).
+ * validates each request against it before the handler runs (invalid → error reply), and
+ * keeps the handler's errors as they are (MessageErrorFilter).
  * `@HandleRpc([ReserveV1, ReserveV2])` accepts both versions during a rollout.
  */
 export function HandleRpc<const C extends OneOrVersions<RpcContract>>(
   contracts: C,
 ): HandlerDecorator<RequestOf<Each<C>>, ResponseOf<Each<C>>> {
   const { name, extras } = contractExtras<RpcContract>(contracts);
-  return MessagePattern(name, extras) as HandlerDecorator<RequestOf<Each<C>>, ResponseOf<Each<C>>>;
+  return applyDecorators(MessagePattern(name, extras), keepHandlerErrors) as HandlerDecorator<
+    RequestOf<Each<C>>,
+    ResponseOf<Each<C>>
+  >;
 }
 
 /**
@@ -60,8 +68,8 @@ export function HandleEvent<const C extends OneOrVersions<EventContract>>(
   options: EventHandlerOptions = {},
 ): HandlerDecorator<PayloadOf<Each<C>>, unknown> {
   const { name, extras } = contractExtras<EventContract>(contracts);
-  return EventPattern<string>(name, { ...extras, retry: options.retry }) as HandlerDecorator<
-    PayloadOf<Each<C>>,
-    unknown
-  >;
+  return applyDecorators(
+    EventPattern<string>(name, { ...extras, retry: options.retry }),
+    keepHandlerErrors,
+  ) as HandlerDecorator<PayloadOf<Each<C>>, unknown>;
 }

@@ -10,6 +10,7 @@ export { MessageContext, type MessageContextData } from './context/message-conte
 export { AmqpServer, AMQP_TRANSPORT } from './transport/amqp.server.js';
 export { AmqpClient, type CallOptions, type EventMessage } from './transport/amqp.client.js';
 export { AmqpContext } from './transport/amqp.context.js';
+export { MessageErrorFilter } from './transport/message-error.filter.js';
 export * from './observability/observers.js';
 export {
   QueueDepths,

@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { type DynamicModule, type INestApplication, Logger } from '@nestjs/common';
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
-import { AmqpServer } from '@app/messaging';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
 import { ConfigValidationError, type Env } from './config/env.js';
 import type { ServiceConfig } from './config/service-config.js';
@@ -14,6 +13,7 @@ import { adminOnly } from './http/api-key.guard.js';
 import { ApiKeys } from './http/api-keys.js';
 import { type ApiInfo, DOCS_PATH, setupOpenApi } from './http/openapi.js';
 import { prettyTarget } from './logging/logger-params.js';
+import { connectMessaging } from './messaging/connect-messaging.js';
 
 export interface ServiceAppOptions {
   /** HTTP status for each domain error code the app's API can raise. */
@@ -48,8 +48,7 @@ export async function createServiceApp(
   app.useGlobalFilters(
     new DomainErrorFilter(options.errorStatus ?? {}, app.get(HttpAdapterHost).httpAdapter),
   );
-  // inheritAppConfig: message handlers get the same global filter (see DomainErrorFilter).
-  app.connectMicroservice({ strategy: app.get(AmqpServer) }, { inheritAppConfig: true });
+  connectMessaging(app);
   await app.startAllMicroservices();
   return app;
 }

@@ -33,6 +33,7 @@ export {
 } from './bootstrap.js';
 export { BackgroundTasks } from './tasks/background-tasks.js';
 export { amqpOutboxPublisher } from './messaging/amqp-outbox-publisher.js';
+export { connectMessaging } from './messaging/connect-messaging.js';
 export { ServiceDefaultsModule, type ServiceDefaultsOptions } from './service-defaults.module.js';
 export { Tracing } from './tracing/tracing.js';
 export { TracingModule } from './tracing/tracing.module.js';

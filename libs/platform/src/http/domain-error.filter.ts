@@ -7,19 +7,15 @@ import {
 } from '@nestjs/common';
 import { type AbstractHttpAdapter, BaseExceptionFilter } from '@nestjs/core';
 import type { Response } from 'express';
-import { type Observable, throwError } from 'rxjs';
 import { type ErrorBody, errorBody } from './error-body.js';
 
 /**
- * The one global filter of a service, for both of its faces:
- * - HTTP: every error becomes the same body (`ErrorBody`: statusCode, error, message, issues?),
- *   except a failed health check, whose 503 keeps terminus' report of each check.
- *   Domain errors (any Error with a stable string `code`) get the status the app mapped for
- *   that code, so domain code never imports HTTP; Nest's own exceptions (404 route, 401, 429)
- *   keep their status; anything else is a logged 500 that reveals nothing.
- * - messages: the error passes through unchanged. Nest's default RPC filter would replace it
- *   with "Internal server error", but the AMQP transport needs the original: its class decides
- *   retry vs dead-letter and its `code` goes into the RPC error reply.
+ * The HTTP API's global filter: every error becomes the same body (`ErrorBody`: statusCode,
+ * error, message, issues?), except a failed health check, whose 503 keeps terminus' report of
+ * each check. Domain errors (any Error with a stable string `code`) get the status the app
+ * mapped for that code, so domain code never imports HTTP; Nest's own exceptions (404 route,
+ * 401, 429) keep their status; anything else is a logged 500 that reveals nothing. Messages
+ * have a filter of their own (MessageErrorFilter, see connectMessaging).
  */
 @Catch()
 export class DomainErrorFilter extends BaseExceptionFilter {
@@ -32,8 +28,7 @@ export class DomainErrorFilter extends BaseExceptionFilter {
     super(httpAdapter);
   }
 
-  override catch(exception: unknown, host: ArgumentsHost): void | Observable<never> {
-    if (host.getType() === 'rpc') return throwError(() => exception);
+  override catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') return super.catch(exception, host);
     const body = this.toBody(exception);
     const res = host.switchToHttp().getResponse<Response>();
