@@ -57,13 +57,16 @@ export const SQL_RESERVED: ReadonlySet<string> = new Set(
   with`.split(/\s+/),
 );
 
-/** Method names the generated service uses itself; an RPC verb must not clash with them. */
+/** Member names the generated service uses itself; an RPC verb must not clash with them. */
 export const RESERVED_METHODS: ReadonlySet<string> = new Set([
   'constructor',
   'recordEvent',
   'listRecords',
   'findRecord',
   'about',
+  'unitOfWork',
+  'records',
+  'outbox',
 ]);
 
 /** Problems with a service name, empty when it is fine (existence is checked elsewhere). */

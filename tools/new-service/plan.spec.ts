@@ -49,6 +49,10 @@ describe('plan', () => {
         'apps/payment/src/payment.rpc.controller.ts',
         'apps/payment/src/payment.events.controller.ts',
         'apps/payment/src/payment.http.controller.ts',
+        'apps/payment/src/payment.statements.ts',
+        'apps/payment/src/payment.repository.ts',
+        'apps/payment/src/payment.service.ts',
+        'apps/payment/src/migrations/index.ts',
         'apps/payment/src/migrations/001-initial.ts',
         'apps/payment/src/payment.config.spec.ts',
         'libs/contracts/src/payment/payment-authorize.rpc.ts',
@@ -75,6 +79,69 @@ describe('plan', () => {
       'ops/rabbitmq/definitions.json',
       'package.json',
     ]);
+  });
+
+  it('lays out the data like the sample apps: statements, a repository, a unit of work', async () => {
+    const { changes } = await planned(payment);
+    const file = (name: string) =>
+      changes.find((c) => c.path === `apps/payment/src/${name}`)!.content;
+
+    expect(changes.map((c) => c.path)).not.toContainEqual(expect.stringMatching(/\.tables\.ts$/));
+    expect(file('payment.statements.ts')).toContain("import { statement } from '@app/database';");
+    expect(file('payment.statements.ts')).toContain("'payment.insert-record',");
+    expect(file('payment.repository.ts')).toContain(
+      "import { Database, type Transaction } from '@app/database';",
+    );
+    const service = file('payment.service.ts');
+    expect(service).toContain("import { UnitOfWork } from '@app/database';");
+    expect(service).toContain("import { claimMessage, Outbox } from '@app/outbox';");
+    expect(service).toContain('this.unitOfWork.run(');
+    expect(service).toContain('private readonly records: PaymentRepository');
+    expect(file('payment-app.module.ts')).toContain(
+      'providers: [PaymentRepository, PaymentService]',
+    );
+    for (const name of ['payment.statements.ts', 'payment.repository.ts', 'payment.service.ts']) {
+      const stale =
+        /from '(kysely|pg|@app\/messaging|@app\/platform)'|\.tables\.js|\.transaction\(/;
+      expect({ [name]: stale.exec(file(name))?.[0] }).toEqual({ [name]: undefined });
+    }
+  });
+
+  it('types the migrations, and gives the first one every step of the outbox table', async () => {
+    const { changes } = await planned(payment);
+    const file = (name: string) =>
+      changes.find((c) => c.path === `apps/payment/src/${name}`)!.content;
+
+    expect(file('migrations/index.ts')).toContain(
+      "import type { Migrations } from '@app/database';",
+    );
+    expect(file('migrations/index.ts')).toContain('export const paymentMigrations: Migrations = {');
+    const initial = file('migrations/001-initial.ts');
+    expect(initial).toContain(
+      "import { createInboxTable, createOutboxTable, outboxHeadersMigration } from '@app/outbox';",
+    );
+    expect(initial).toMatch(
+      /await createOutboxTable\(db\);\n(\s*\/\/.*\n)+\s*await outboxHeadersMigration\.up\(db\);/,
+    );
+  });
+
+  it('gives a service without --db no data files, and an empty typed migration list', async () => {
+    const { changes } = await planned({
+      name: 'greeter',
+      rpc: [],
+      event: [],
+      http: true,
+      db: false,
+    });
+    const paths = changes.map((c) => c.path);
+
+    expect(paths).not.toContain('apps/greeter/src/greeter.statements.ts');
+    expect(paths).not.toContain('apps/greeter/src/greeter.repository.ts');
+    expect(paths).not.toContain('apps/greeter/src/migrations/001-initial.ts');
+    const migrations = changes.find((c) => c.path === 'apps/greeter/src/migrations/index.ts')!;
+    expect(migrations.content).toContain('export const greeterMigrations: Migrations = {};');
+    const service = changes.find((c) => c.path === 'apps/greeter/src/greeter.service.ts')!;
+    expect(service.content).not.toMatch(/UnitOfWork|@app\/database|@app\/outbox/);
   });
 
   it('adds the service to nest-cli.json, compose, the Dockerfile and the npm scripts', async () => {

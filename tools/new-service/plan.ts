@@ -23,6 +23,7 @@ import {
 } from './spec.js';
 import * as app from './templates/app.js';
 import * as contracts from './templates/contracts.js';
+import * as data from './templates/data.js';
 import * as handlers from './templates/handlers.js';
 import * as http from './templates/http.js';
 import * as tests from './templates/tests.js';
@@ -129,7 +130,8 @@ function newFiles(s: ServiceSpec, files: Files): [string, string][] {
     [`${src}/migrations/index.ts`, app.migrationsIndexFile(s)],
     ...(s.db
       ? ([
-          [`${src}/${s.name}.tables.ts`, app.tablesFile(s)],
+          [`${src}/${s.name}.statements.ts`, data.statementsFile(s)],
+          [`${src}/${s.name}.repository.ts`, data.repositoryFile(s)],
           [`${src}/migrations/001-initial.ts`, app.initialMigrationFile()],
         ] as [string, string][])
       : []),

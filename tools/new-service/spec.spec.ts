@@ -108,6 +108,14 @@ describe('buildSpec', () => {
     ]);
   });
 
+  it('refuses a verb that would clash with what the generated service holds', () => {
+    const verbs = ['records', 'unit-of-work', 'outbox'];
+
+    expect(
+      buildSpec(ask('payment', { rpc: verbs.map((v) => `payment.${v}`) }), facts).problems,
+    ).toEqual(verbs.map((v) => `--rpc payment.${v}: pick another verb than "${v}"`));
+  });
+
   it('refuses an RPC whose contract exists already, and a schema another service owns', () => {
     expect(buildSpec(ask('inventory', { rpc: ['inventory.reserve'] }), facts).problems).toEqual([
       '--rpc inventory.reserve: a contract of that name exists already',

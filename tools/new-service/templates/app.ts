@@ -46,8 +46,10 @@ export function moduleFile(s: ServiceSpec): string {
     `import { ${s.camel}Migrations } from './migrations/index.js';`,
     `import { load${s.pascal}Config, type ${s.pascal}Config } from './${s.name}.config.js';`,
     ...controllers.map(([cls, file]) => `import { ${cls} } from './${file}.js';`),
+    ...(s.db ? [`import { ${s.pascal}Repository } from './${s.name}.repository.js';`] : []),
     `import { ${s.pascal}Service } from './${s.name}.service.js';`,
   ];
+  const providers = [...(s.db ? [`${s.pascal}Repository`] : []), `${s.pascal}Service`];
   const defaults = s.db
     ? `{ migrations: ${s.camel}Migrations, outbox: {} }`
     : `{ migrations: ${s.camel}Migrations }`;
@@ -62,7 +64,7 @@ export class ${s.pascal}AppModule {
       module: ${s.pascal}AppModule,
       imports: [ServiceDefaultsModule.forRoot(config, ${defaults})],
       controllers: [${controllers.map(([cls]) => cls).join(', ')}],
-      providers: [${s.pascal}Service],
+      providers: [${providers.join(', ')}],
     };
   }
 }
@@ -77,38 +79,19 @@ export const ${s.camel}Service: ServiceDefinition<${s.pascal}Config> = {
 `;
 }
 
-export function tablesFile(s: ServiceSpec): string {
-  return `import type { ColumnType } from 'kysely';
-
-/** What the service recorded: the sample's one table, in schema ${s.schema}. */
-export interface RecordsTable {
-  /** The message that made the record, e.g. ${s.rpcs[0]?.name ?? s.events[0]?.name ?? `${s.name}.something`}. */
-  type: string;
-  /** The request's id (RPC) or the event's message_id. */
-  id: string;
-  data: ColumnType<unknown, string, string>;
-  created_at: ColumnType<Date, never, never>;
-}
-
-export interface ${s.pascal}Tables {
-  records: RecordsTable;
-}
-`;
-}
-
 export function migrationsIndexFile(s: ServiceSpec): string {
   const initial = s.db ? `import * as initial from './001-initial.js';\n` : '';
-  return `import type { Migration } from 'kysely/migration';
+  return `import type { Migrations } from '@app/database';
 ${initial}
 /** Applied in name order; never edit one that has shipped, add the next. */
-export const ${s.camel}Migrations: Record<string, Migration> = {
+export const ${s.camel}Migrations: Migrations = {
   ${s.db ? `'001-initial': initial,` : ''}
 };
 `;
 }
 
 export function initialMigrationFile(): string {
-  return `import { addOutboxHeaders, createInboxTable, createOutboxTable } from '@app/messaging';
+  return `import { createInboxTable, createOutboxTable, outboxHeadersMigration } from '@app/outbox';
 import { type Kysely, sql } from 'kysely';
 
 export async function up(db: Kysely<any>): Promise<void> {
@@ -123,9 +106,11 @@ export async function up(db: Kysely<any>): Promise<void> {
   // Events this service consumes are deduplicated in the inbox; those it publishes leave
   // through the outbox, in the transaction of the change that caused them.
   await createInboxTable(db);
-  // The outbox table as @app/messaging needs it today: its first step and every later one.
   await createOutboxTable(db);
-  await addOutboxHeaders(db);
+  // The outbox table is built in steps; services that shipped before a step take it as a
+  // migration of their own ('002-outbox-headers' in order and inventory). A new service takes
+  // every step here, so its outbox has each column @app/outbox writes (headers) from the start.
+  await outboxHeadersMigration.up(db);
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

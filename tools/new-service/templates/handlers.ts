@@ -12,17 +12,7 @@ export function serviceFile(s: ServiceSpec): string {
       ? `  /** ${r.name} (sample): idempotent by id, a repeat gets the first answer, stored with it. */
   async ${r.method}(request: RequestOf<typeof ${r.constant}>): Promise<ResponseOf<typeof ${r.constant}>> {
     const answer: ResponseOf<typeof ${r.constant}> = { id: request.id, status: 'ACCEPTED', acceptedAt: new Date().toISOString() };
-    await this.db
-      .insertInto('records')
-      .values({ type: ${r.constant}.name, id: request.id, data: JSON.stringify(answer) })
-      .onConflict((oc) => oc.columns(['type', 'id']).doNothing())
-      .execute();
-    const stored = await this.db
-      .selectFrom('records')
-      .select('data')
-      .where('type', '=', ${r.constant}.name)
-      .where('id', '=', request.id)
-      .executeTakeFirstOrThrow();
+    const stored = await this.unitOfWork.run((tx) => this.records.addOnce(tx, ${r.constant}.name, request.id, answer));
     return stored.data as ResponseOf<typeof ${r.constant}>;
   }`
       : `  /** ${r.name} (sample): accepts every request. */
@@ -35,27 +25,25 @@ export function serviceFile(s: ServiceSpec): string {
         ...(s.events.length > 0
           ? [
               `  /**
-   * Records an event once: the inbox claim and the record commit in one transaction, so a
-   * redelivered event changes nothing. Events this adds with \`this.outbox.add(trx, …)\` are
-   * published once the transaction has committed.
+   * Records an event once: the inbox claim and the record commit in one unit of work, so a
+   * redelivered event changes nothing. Events it adds with \`this.outbox.add(tx, Contract,
+   * payload)\` commit with it, and the outbox relay publishes them once it has committed.
    */
   recordEvent(messageId: string, type: string, payload: unknown): Promise<void> {
-    return this.outbox.transaction(async (trx: Transaction<${s.pascal}Tables>) => {
-      if (!(await claimMessage(trx, INBOX, messageId))) return;
-      await trx.insertInto('records').values({ type, id: messageId, data: JSON.stringify(payload) }).execute();
+    return this.unitOfWork.run(async (tx) => {
+      if (!(await claimMessage(tx, INBOX, messageId))) return;
+      this.records.add(tx, type, messageId, payload);
     });
   }`,
             ]
           : []),
-        `  async listRecords(filter: { type?: string; limit: number }): Promise<${s.pascal}Record[]> {
-    let query = this.db.selectFrom('records').selectAll().orderBy('created_at', 'desc').limit(filter.limit);
-    if (filter.type) query = query.where('type', '=', filter.type);
-    return (await query.execute()).map(toRecord);
+        `  listRecords(filter: { type?: string; limit: number }): Promise<${s.pascal}Record[]> {
+    return this.records.list(filter);
   }`,
         `  async findRecord(id: string): Promise<${s.pascal}Record> {
-    const row = await this.db.selectFrom('records').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!row) throw new RecordNotFoundError(id);
-    return toRecord(row);
+    const record = await this.records.find(id);
+    if (!record) throw new RecordNotFoundError(id);
+    return record;
   }`,
       ]
     : [];
@@ -63,27 +51,22 @@ export function serviceFile(s: ServiceSpec): string {
     !s.db && s.rpcs.length === 0
       ? [`  about(): { service: string } {\n    return { service: '${s.name}' };\n  }`]
       : [];
+  const writes = s.db && s.rpcs.length + s.events.length > 0;
   const imports = [
-    `import { ${s.db ? 'Inject, Injectable' : 'Injectable'} } from '@nestjs/common';`,
+    `import { Injectable } from '@nestjs/common';`,
     contractImports(s.db ? s.rpcs.map((r) => r.constant) : [], [
       ...(s.db ? [] : s.rpcs.map((r) => r.constant)),
       ...(s.rpcs.length ? ['RequestOf', 'ResponseOf'] : []),
     ]),
-    s.db && s.events.length > 0 ? `import { claimMessage, Outbox } from '@app/messaging';` : '',
-    s.db ? `import { DATABASE } from '@app/platform';` : '',
+    writes ? `import { UnitOfWork } from '@app/database';` : '',
+    s.db && s.events.length > 0 ? `import { claimMessage, Outbox } from '@app/outbox';` : '',
     s.db
-      ? `import type { Kysely, Selectable${s.events.length ? ', Transaction' : ''} } from 'kysely';`
+      ? `import { type ${s.pascal}Record, ${s.pascal}Repository } from './${s.name}.repository.js';`
       : '',
-    s.db ? `import type { ${s.pascal}Tables, RecordsTable } from './${s.name}.tables.js';` : '',
   ];
   const dbTypes = s.db
     ? `
-export interface ${s.pascal}Record {
-  id: string;
-  type: string;
-  data: unknown;
-  createdAt: string;
-}
+export type { ${s.pascal}Record };
 
 /** A domain error: its stable code is mapped to HTTP 404 in ${s.name}-app.module.ts. */
 export class RecordNotFoundError extends Error {
@@ -95,23 +78,20 @@ export class RecordNotFoundError extends Error {
 ${s.events.length > 0 ? `\n/** Inbox consumer name: every consumer of an event deduplicates on its own. */\nconst INBOX = '${s.name}';\n` : ''}`
     : '';
   const constructorParams = s.db
-    ? `@Inject(DATABASE) private readonly db: Kysely<${s.pascal}Tables>${s.events.length ? ', private readonly outbox: Outbox' : ''}`
-    : '';
-  const toRecord = s.db
-    ? `
-function toRecord(row: Selectable<RecordsTable>): ${s.pascal}Record {
-  return { id: row.id, type: row.type, data: row.data, createdAt: row.created_at.toISOString() };
-}
-`
-    : '';
+    ? [
+        ...(writes ? ['private readonly unitOfWork: UnitOfWork'] : []),
+        `private readonly records: ${s.pascal}Repository`,
+        ...(s.events.length ? ['private readonly outbox: Outbox'] : []),
+      ]
+    : [];
   return `${imports.filter(Boolean).join('\n')}
 ${dbTypes}
-@Injectable()
+${writes ? '/** The use cases: each change in one unit of work. */\n' : ''}@Injectable()
 export class ${s.pascal}Service {
-  ${constructorParams ? `constructor(${constructorParams}) {}\n` : ''}
+  ${constructorParams.length ? `constructor(${constructorParams.join(', ')}) {}\n` : ''}
 ${[...rpcMethods, ...recordMethods, ...about].join('\n\n')}
 }
-${toRecord}`;
+`;
 }
 
 export function rpcControllerFile(s: ServiceSpec): string {
