@@ -66,7 +66,7 @@ describe('OrderStatusFeed', () => {
   it('refuses a stream past the per-client cap, and frees a place when one ends', () => {
     const { feed: f } = feed({ maxStreamsPerClient: 2, maxLifetimeMs: 60_000 });
     const first = f.follow(pending, 'web').subscribe();
-    f.follow(pending, 'web').subscribe();
+    const second = f.follow(pending, 'web').subscribe();
 
     expect(() => f.follow(pending, 'web')).toThrow(TooManyStreamsError);
     expect(() => f.follow(pending, 'other-client').subscribe().unsubscribe()).not.toThrow();
@@ -74,6 +74,7 @@ describe('OrderStatusFeed', () => {
     first.unsubscribe();
     expect(f.openStreams('web')).toBe(1);
     expect(() => f.follow(pending, 'web')).not.toThrow();
+    second.unsubscribe(); // its poll timer would keep jest from exiting
   });
 
   it('ends a stream at its maximum lifetime', async () => {
