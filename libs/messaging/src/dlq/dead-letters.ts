@@ -1,5 +1,5 @@
 import amqplib, { type ChannelModel, type ConfirmChannel, type GetMessage } from 'amqplib';
-import { Defaults, Headers } from '../constants.js';
+import { Defaults, HeaderNames } from '../constants.js';
 import { brokerUserOf } from '../messaging.options.js';
 import { deadLetterQueue, eventsQueue, serviceExchange } from '../topology/names.js';
 import { publishConfirmed } from '../wire/confirm.js';
@@ -292,7 +292,8 @@ function replayTarget(
   const arrival: Arrival = {
     exchange: origin.exchange,
     routingKey: origin.routingKey,
-    userId: (headersOf(msg)[Headers.originalUserId] as string | undefined) ?? msg.properties.userId,
+    userId:
+      (headersOf(msg)[HeaderNames.originalUserId] as string | undefined) ?? msg.properties.userId,
   };
   return { exchange: serviceExchange(service), to: origin.queue, arrival };
 }

@@ -3,7 +3,7 @@ import { Logger } from '@nestjs/common';
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { Channel, ConsumeMessage, Message } from 'amqplib';
 import type { AmqpConnection } from '../connection/amqp-connection.js';
-import { DIRECT_REPLY_TO, Headers } from '../constants.js';
+import { DIRECT_REPLY_TO, HeaderNames } from '../constants.js';
 import { RpcError, RpcTimeoutError, RpcUnavailableError } from '../errors.js';
 import { rpcQueue, serviceOfRpc } from '../topology/names.js';
 import { decodeJson, encodeJson, publishProperties, type Sender } from '../wire/properties.js';
@@ -79,7 +79,7 @@ export class RpcCaller {
         queue,
         version,
         body: encodeJson(payload),
-        headers: requestId ? { ...extraHeaders, [Headers.requestId]: requestId } : extraHeaders,
+        headers: requestId ? { ...extraHeaders, [HeaderNames.requestId]: requestId } : extraHeaders,
         timeoutMs,
         deadline: Date.now() + timeoutMs,
         resolve,
