@@ -24,8 +24,8 @@ export {
   serviceQueues,
   type ServiceTopology,
 } from './topology/declare.js';
-export * from './dlq/dead-letters.js';
 export type { RpcReply, RpcErrorBody } from './wire/rpc-reply.js';
+export { publishConfirmed } from './wire/confirm.js';
 export { Outbox, type OutboxOptions } from './outbox/outbox.js';
 export {
   addOutboxHeaders,

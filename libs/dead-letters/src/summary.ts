@@ -1,5 +1,5 @@
 import type { Message } from 'amqplib';
-import { HeaderNames } from '../constants.js';
+import { HeaderNames } from '@app/messaging';
 import { isoTime, latestDeath, type Origin, resolveOrigin } from './origin.js';
 
 /** One line of `dlq list`: what failed, why, and where it came from. */

@@ -1,5 +1,5 @@
 import type { MessageProperties, Options } from 'amqplib';
-import { HeaderNames } from '../constants.js';
+import { HeaderNames } from '@app/messaging';
 import { BrokerHeaders } from './origin.js';
 
 /**

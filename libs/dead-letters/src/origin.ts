@@ -1,4 +1,4 @@
-import { HeaderNames } from '../constants.js';
+import { HeaderNames } from '@app/messaging';
 
 /**
  * Headers RabbitMQ itself writes when it dead-letters a message (a reject without requeue,
