@@ -1,5 +1,11 @@
 import { Defaults } from '@app/messaging';
-import { type Env, loadServiceConfig, positiveInt, type ServiceConfig } from '@app/platform';
+import {
+  type Env,
+  loadServiceConfig,
+  positiveInt,
+  type ServiceConfig,
+  type ServiceDefaults,
+} from '@app/platform';
 import { z } from 'zod';
 
 export interface OrderConfig extends ServiceConfig {
@@ -30,13 +36,11 @@ export const orderEnv = z.object({
   SSE_MAX_LIFETIME_MS: positiveInt.default(300_000),
 });
 
+/** Its HTTP port and database schema, unless HTTP_PORT / DATABASE_SCHEMA say otherwise. */
+export const orderDefaults: ServiceDefaults = { port: 3001, schema: 'orders' };
+
 export function loadOrderConfig(env: Env = process.env): OrderConfig {
-  const { config, env: own } = loadServiceConfig(
-    'order',
-    env,
-    { port: 3001, schema: 'orders' },
-    orderEnv,
-  );
+  const { config, env: own } = loadServiceConfig('order', env, orderDefaults, orderEnv);
   return {
     ...config,
     messaging: {

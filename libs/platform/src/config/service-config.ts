@@ -118,13 +118,22 @@ export interface ServiceConfig {
 }
 
 /**
+ * A service's own HTTP port and database schema, stated once in its `*.config.ts`;
+ * apps/services.ts (the Dockerfile, compose and deployment checks) read them from there.
+ */
+export interface ServiceDefaults {
+  readonly port: number;
+  readonly schema: string;
+}
+
+/**
  * Parses `env` against the common variables plus the service's own (`extra`) and maps the
  * common part. `defaults` gives each service its own port and schema.
  */
 export function loadServiceConfig<E extends z.ZodObject>(
   service: string,
   env: Env,
-  defaults: { port: number; schema: string },
+  defaults: ServiceDefaults,
   extra: E,
 ): { config: ServiceConfig; env: z.infer<E> } {
   const common = z.object({
