@@ -8,13 +8,13 @@ import type { ServiceConfig, ServiceDefinition } from '@app/platform';
 import type { Migration } from 'kysely/migration';
 import type { z } from 'zod';
 import { inventoryService } from './inventory/src/inventory-app.module.js';
-import { inventoryEnv } from './inventory/src/inventory.config.js';
+import { inventoryDefaults, inventoryEnv } from './inventory/src/inventory.config.js';
 import { inventoryMigrations } from './inventory/src/migrations/index.js';
 import { notificationService } from './notification/src/notification-app.module.js';
-import { notificationEnv } from './notification/src/notification.config.js';
+import { notificationDefaults, notificationEnv } from './notification/src/notification.config.js';
 import { notificationMigrations } from './notification/src/migrations/index.js';
 import { orderService } from './order/src/order-app.module.js';
-import { orderEnv } from './order/src/order.config.js';
+import { orderDefaults, orderEnv } from './order/src/order.config.js';
 import { orderMigrations } from './order/src/migrations/index.js';
 
 export interface RegisteredService<C extends ServiceConfig = ServiceConfig> {
@@ -22,7 +22,7 @@ export interface RegisteredService<C extends ServiceConfig = ServiceConfig> {
   /** The service's own variables (documented in .env.example). */
   env: z.ZodObject;
   migrations: Record<string, Migration>;
-  /** Default HTTP port: the Dockerfile target and docker-compose.yml use it too. */
+  /** Default HTTP port (from the app's config): the Dockerfile target and docker-compose.yml use it too. */
   port: number;
 }
 
@@ -34,19 +34,19 @@ export const services = {
     definition: orderService,
     env: orderEnv,
     migrations: orderMigrations,
-    port: 3001,
+    port: orderDefaults.port,
   }),
   inventory: register({
     definition: inventoryService,
     env: inventoryEnv,
     migrations: inventoryMigrations,
-    port: 3002,
+    port: inventoryDefaults.port,
   }),
   notification: register({
     definition: notificationService,
     env: notificationEnv,
     migrations: notificationMigrations,
-    port: 3003,
+    port: notificationDefaults.port,
   }),
 };
 

@@ -1,7 +1,7 @@
 /**
  * `npm run dlq -- <command> <service|queue> …`: look into a service's dead-letter queue,
  * replay messages to the queue they failed in, or delete them. See docs/messaging.md,
- * "Dead-letter queue tool". The work is done by DeadLetters in libs/messaging; this file
+ * "Dead-letter queue tool". The work is done by DeadLetters in libs/dead-letters; this file
  * parses arguments and prints.
  */
 import { existsSync } from 'node:fs';
@@ -13,7 +13,7 @@ import {
   DeadLetters,
   type DeadLetterSummary,
   type Scan,
-} from '@app/messaging';
+} from '@app/dead-letters';
 import { isEntryModule } from './entry.js';
 
 export interface Io {

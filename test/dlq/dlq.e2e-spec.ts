@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { type INestApplication, Logger } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import amqplib, { type Channel, type ChannelModel } from 'amqplib';
+import { DeadLetters } from '@app/dead-letters';
 import {
   deadLetterQueue,
-  DeadLetters,
   declareServiceTopology,
   EVENTS_EXCHANGE,
   eventsQueue,

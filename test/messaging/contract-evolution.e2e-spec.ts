@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { AmqpClient, AmqpConnection, DeadLetters, resolveMessagingOptions } from '@app/messaging';
+import { DeadLetters } from '@app/dead-letters';
+import { AmqpClient, AmqpConnection, resolveMessagingOptions } from '@app/messaging';
 import { EventProbe, RabbitAdmin, waitFor, withVhost } from '@app/messaging/testing';
 import { testEnv } from '../support/env.js';
 import {

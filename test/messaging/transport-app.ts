@@ -40,6 +40,15 @@ export const ProbeSlow = defineRpc('probe.slow', {
   response: z.object({ done: z.boolean() }),
 });
 
+export const ProbeHeaders = defineRpc('probe.headers', {
+  owner: 'probe',
+  callers: ['caller'],
+  version: 1,
+  description: 'Answers with the AMQP headers its request arrived with.',
+  request: z.object({}),
+  response: z.record(z.string(), z.unknown()),
+});
+
 export const ProbeHappened = defineEvent('probe.happened', {
   owner: 'probe',
   version: 1,
@@ -58,6 +67,16 @@ export const ProbeStubborn = defineEvent('probe.stubborn', {
   description: 'Always fails; its handler has its own, shorter retry policy.',
   payload: z.object({ id: z.string() }),
 });
+
+/** The probe's contracts, for a client's `send()` / `emit()` by name. */
+export const probeContracts = [
+  ProbeEcho,
+  ProbeRefuse,
+  ProbeSlow,
+  ProbeHeaders,
+  ProbeHappened,
+  ProbeStubborn,
+];
 
 /** What the handlers saw, for assertions. */
 @Injectable()
@@ -86,6 +105,11 @@ class ProbeController {
   @HandleRpc(ProbeRefuse)
   refuse(): { [k: string]: never } {
     throw new DomainRefusal('refused on purpose');
+  }
+
+  @HandleRpc(ProbeHeaders)
+  headers(@Payload() _request: RequestOf<typeof ProbeHeaders>, @Ctx() ctx: AmqpContext) {
+    return ctx.meta.headers;
   }
 
   @HandleRpc(ProbeSlow)

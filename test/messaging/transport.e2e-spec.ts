@@ -2,10 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { type INestApplication, Logger, type LoggerService } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import amqplib, { type Channel, type ChannelModel } from 'amqplib';
+import { RmqRecord } from '@nestjs/microservices';
 import { firstValueFrom } from 'rxjs';
 import {
   AmqpClient,
   AmqpConnection,
+  AmqpContext,
+  AmqpServer,
+  ContractViolationError,
   deadLetterQueue,
   EVENTS_EXCHANGE,
   eventsQueue,
@@ -18,7 +22,14 @@ import {
 } from '@app/messaging';
 import { EventProbe, RabbitAdmin, waitFor, withVhost } from '@app/messaging/testing';
 import { testEnv } from '../support/env.js';
-import { ProbeEcho, ProbeRefuse, ProbeSlow, Recorder, startProbeApp } from './transport-app.js';
+import {
+  probeContracts,
+  ProbeEcho,
+  ProbeRefuse,
+  ProbeSlow,
+  Recorder,
+  startProbeApp,
+} from './transport-app.js';
 
 const PREFETCH = 4;
 
@@ -66,7 +77,11 @@ describe('the AMQP transport', () => {
         },
       }),
     });
-    const clientOptions = resolveMessagingOptions({ urls: url, service: 'caller' });
+    const clientOptions = resolveMessagingOptions({
+      urls: url,
+      service: 'caller',
+      contracts: probeContracts,
+    });
     connection = new AmqpConnection(clientOptions);
     client = new AmqpClient(connection, clientOptions);
     raw = await amqplib.connect(url);
@@ -126,6 +141,53 @@ describe('the AMQP transport', () => {
       expect(await firstValueFrom(client.send('probe.echo', { text: 'nest' }))).toEqual({
         text: 'nest',
       });
+    });
+
+    it("checks a plain send() against its pattern's contract before anything is sent", async () => {
+      const invalid = await firstValueFrom(client.send('probe.echo', { text: '' })).catch(
+        (e: unknown) => e,
+      );
+      expect(invalid).toBeInstanceOf(ContractViolationError);
+      const unknown = await firstValueFrom(client.send('probe.nothing', {})).catch(
+        (e: unknown) => e,
+      );
+      expect(unknown).toMatchObject({ code: 'UNKNOWN_MESSAGE' });
+    });
+
+    it('sends the headers of an RmqRecord and of dispatch-hook metadata with the request', async () => {
+      client.setOnDispatchHook((packet) => {
+        packet.metadata = { 'x-tenant': 'acme' };
+      });
+      try {
+        const record = new RmqRecord({}, { headers: { 'x-locale': 'fr' } });
+        const headers = await firstValueFrom(client.send('probe.headers', record));
+        expect(headers).toMatchObject({
+          'x-tenant': 'acme',
+          'x-locale': 'fr',
+          'x-message-version': 1,
+        });
+      } finally {
+        client.setOnDispatchHook(() => undefined);
+      }
+    });
+
+    it("runs handlers between Nest's processing hooks, the end hook once the reply is known", async () => {
+      const server = app.get(AmqpServer);
+      const hooks: string[] = [];
+      server.setOnProcessingStartHook((_transport, context, done) => {
+        hooks.push(`start ${(context as AmqpContext).meta.type}`);
+        return done();
+      });
+      server.setOnProcessingEndHook((_transport, context) => {
+        hooks.push(`end ${(context as AmqpContext).meta.type}`);
+      });
+      try {
+        expect(await client.request(ProbeEcho, { text: 'hooked' })).toEqual({ text: 'hooked' });
+        expect(hooks).toEqual(['start probe.echo', 'end probe.echo']);
+      } finally {
+        server.setOnProcessingStartHook((_transport, _context, done) => done());
+        server.setOnProcessingEndHook(() => undefined);
+      }
     });
 
     it('speaks plain JSON with reply_to and correlation_id to a client without Nest', async () => {

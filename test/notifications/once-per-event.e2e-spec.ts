@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { OrderConfirmed } from '@app/contracts';
-import { DeadLetters, deadLetterQueue, eventsQueue } from '@app/messaging';
+import { DeadLetters } from '@app/dead-letters';
+import { deadLetterQueue, eventsQueue } from '@app/messaging';
 import { waitFor } from '@app/messaging/testing';
 import { http } from '../support/http.js';
 import { TestSystem } from '../support/system.js';

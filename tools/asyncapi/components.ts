@@ -1,10 +1,10 @@
-import { DEATH_REASONS, Headers } from '@app/messaging';
+import { DEATH_REASONS, HeaderNames } from '@app/messaging';
 
 const string = (description: string) => ({ type: 'string', description });
 const uuid = (description: string) => ({ type: 'string', format: 'uuid', description });
 
 const version = {
-  [Headers.version]: {
+  [HeaderNames.version]: {
     type: 'integer',
     minimum: 1,
     description: 'Version of the body schema (the contract version).',
@@ -29,15 +29,15 @@ export const components = {
   schemas: {
     EventHeaders: {
       type: 'object',
-      required: [Headers.version],
+      required: [HeaderNames.version],
       properties: { ...version, ...traceparent },
     },
     RpcRequestHeaders: {
       type: 'object',
-      required: [Headers.version],
+      required: [HeaderNames.version],
       properties: {
         ...version,
-        [Headers.requestId]: string(
+        [HeaderNames.requestId]: string(
           'The id of the request the call belongs to (what correlation_id is on events).',
         ),
         ...traceparent,
@@ -102,17 +102,17 @@ export const components = {
       type: 'object',
       description: 'Added to a message retried or dead-lettered by a consumer.',
       properties: {
-        [Headers.attempts]: { type: 'integer', description: 'Deliveries that failed so far.' },
-        [Headers.deathReason]: {
+        [HeaderNames.attempts]: { type: 'integer', description: 'Deliveries that failed so far.' },
+        [HeaderNames.deathReason]: {
           enum: [...DEATH_REASONS],
           description: 'Dead letters only: why the consumer gave up (docs/messaging.md).',
         },
-        [Headers.errorMessage]: string('The last error, at most 1000 characters.'),
-        [Headers.originalQueue]: { type: 'string' },
-        [Headers.originalExchange]: { type: 'string' },
-        [Headers.originalRoutingKey]: { type: 'string' },
-        [Headers.failedAt]: { type: 'string', format: 'date-time' },
-        [Headers.service]: string('The service that gave up.'),
+        [HeaderNames.errorMessage]: string('The last error, at most 1000 characters.'),
+        [HeaderNames.originalQueue]: { type: 'string' },
+        [HeaderNames.originalExchange]: { type: 'string' },
+        [HeaderNames.originalRoutingKey]: { type: 'string' },
+        [HeaderNames.failedAt]: { type: 'string', format: 'date-time' },
+        [HeaderNames.service]: string('The service that gave up.'),
       },
     },
   },

@@ -9,7 +9,7 @@ import {
   DIRECT_REPLY_TO,
   EVENTS_EXCHANGE,
   eventsQueue,
-  Headers,
+  HeaderNames,
   rpcQueue,
 } from '@app/messaging';
 import { z } from 'zod';
@@ -65,7 +65,7 @@ function message(c: MessageContract): Json {
     headers: {
       allOf: [
         ref(`components/schemas/${rpc ? 'RpcRequestHeaders' : 'EventHeaders'}`),
-        { properties: { [Headers.version]: { const: c.version } } },
+        { properties: { [HeaderNames.version]: { const: c.version } } },
       ],
     },
     'x-amqp-properties': ref(

@@ -193,13 +193,13 @@ export function addRegisteredService(text: string, s: ServiceSpec): string {
   lines.splice(
     close,
     0,
-    `  ${/-/.test(s.name) ? `'${s.name}'` : s.name}: register({ definition: ${s.camel}Service, env: ${s.camel}Env, migrations: ${s.camel}Migrations, port: ${s.port} }),`,
+    `  ${/-/.test(s.name) ? `'${s.name}'` : s.name}: register({ definition: ${s.camel}Service, env: ${s.camel}Env, migrations: ${s.camel}Migrations, port: ${s.camel}Defaults.port }),`,
   );
   lines.splice(
     lastImport + 1,
     0,
     `import { ${s.camel}Service } from './${s.name}/src/${s.name}-app.module.js';`,
-    `import { ${s.camel}Env } from './${s.name}/src/${s.name}.config.js';`,
+    `import { ${s.camel}Defaults, ${s.camel}Env } from './${s.name}/src/${s.name}.config.js';`,
     `import { ${s.camel}Migrations } from './${s.name}/src/migrations/index.js';`,
   );
   return lines.join('\n');

@@ -1,4 +1,10 @@
-import { type Env, loadServiceConfig, flag, type ServiceConfig } from '@app/platform';
+import {
+  type Env,
+  loadServiceConfig,
+  flag,
+  type ServiceConfig,
+  type ServiceDefaults,
+} from '@app/platform';
 import { z } from 'zod';
 
 export interface InventoryConfig extends ServiceConfig {
@@ -16,13 +22,11 @@ export const inventoryEnv = z.object({
   INVENTORY_SEED: flag.default(true),
 });
 
+/** Its HTTP port and database schema, unless HTTP_PORT / DATABASE_SCHEMA say otherwise. */
+export const inventoryDefaults: ServiceDefaults = { port: 3002, schema: 'inventory' };
+
 export function loadInventoryConfig(env: Env = process.env): InventoryConfig {
-  const { config, env: own } = loadServiceConfig(
-    'inventory',
-    env,
-    { port: 3002, schema: 'inventory' },
-    inventoryEnv,
-  );
+  const { config, env: own } = loadServiceConfig('inventory', env, inventoryDefaults, inventoryEnv);
   return {
     ...config,
     inventory: { stockLowThreshold: own.STOCK_LOW_THRESHOLD, seed: own.INVENTORY_SEED },

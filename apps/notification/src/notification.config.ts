@@ -1,4 +1,9 @@
-import { type Env, loadServiceConfig, type ServiceConfig } from '@app/platform';
+import {
+  type Env,
+  loadServiceConfig,
+  type ServiceConfig,
+  type ServiceDefaults,
+} from '@app/platform';
 import { z } from 'zod';
 
 export interface NotificationConfig extends ServiceConfig {
@@ -21,11 +26,14 @@ export const notificationEnv = z.object({
   SMTP_POOL_SIZE: z.coerce.number().int().min(0).max(100).default(10),
 });
 
+/** Its HTTP port and database schema, unless HTTP_PORT / DATABASE_SCHEMA say otherwise. */
+export const notificationDefaults: ServiceDefaults = { port: 3003, schema: 'notification' };
+
 export function loadNotificationConfig(env: Env = process.env): NotificationConfig {
   const { config, env: own } = loadServiceConfig(
     'notification',
     env,
-    { port: 3003, schema: 'notification' },
+    notificationDefaults,
     notificationEnv,
   );
   return {

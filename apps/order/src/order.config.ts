@@ -1,9 +1,20 @@
-import { type Env, loadServiceConfig, positiveInt, type ServiceConfig } from '@app/platform';
+import { Defaults } from '@app/messaging';
+import {
+  type Env,
+  loadServiceConfig,
+  positiveInt,
+  type ServiceConfig,
+  type ServiceDefaults,
+} from '@app/platform';
 import { z } from 'zod';
 
 export interface OrderConfig extends ServiceConfig {
   order: {
-    /** How long `POST /orders` waits for inventory.reserve; also the request's AMQP expiration. */
+    /**
+     * How long `POST /orders` waits for inventory.reserve; also the request's AMQP expiration.
+     * @deprecated The client's default (`messaging.rpcTimeoutMs`), parsed from the same variable,
+     * applies to every call; this copy goes once OrdersService stops passing it.
+     */
     rpcTimeoutMs: number;
     /** A PENDING order older than this (e.g. its process died mid-request) is rejected. */
     pendingTimeoutMs: number;
@@ -12,23 +23,24 @@ export interface OrderConfig extends ServiceConfig {
   };
 }
 
-/** The variables only this service reads (the common ones are in @app/platform serviceEnv). */
+/**
+ * The variables only this service reads (the common ones are in @app/platform serviceEnv); the
+ * RPC ones default to the transport's own `Defaults`.
+ */
 export const orderEnv = z.object({
-  RPC_TIMEOUT_MS: positiveInt.default(5_000),
+  RPC_TIMEOUT_MS: positiveInt.default(Defaults.rpcTimeoutMs),
   PENDING_ORDER_TIMEOUT_MS: positiveInt.default(60_000),
-  RPC_CIRCUIT_FAILURES: positiveInt.default(5),
-  RPC_CIRCUIT_COOLDOWN_MS: positiveInt.default(10_000),
+  RPC_CIRCUIT_FAILURES: positiveInt.default(Defaults.circuitFailureThreshold),
+  RPC_CIRCUIT_COOLDOWN_MS: positiveInt.default(Defaults.circuitCooldownMs),
   SSE_MAX_STREAMS_PER_CLIENT: positiveInt.default(20),
   SSE_MAX_LIFETIME_MS: positiveInt.default(300_000),
 });
 
+/** Its HTTP port and database schema, unless HTTP_PORT / DATABASE_SCHEMA say otherwise. */
+export const orderDefaults: ServiceDefaults = { port: 3001, schema: 'orders' };
+
 export function loadOrderConfig(env: Env = process.env): OrderConfig {
-  const { config, env: own } = loadServiceConfig(
-    'order',
-    env,
-    { port: 3001, schema: 'orders' },
-    orderEnv,
-  );
+  const { config, env: own } = loadServiceConfig('order', env, orderDefaults, orderEnv);
   return {
     ...config,
     messaging: {

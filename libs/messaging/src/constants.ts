@@ -1,5 +1,5 @@
 /** Every default and header name of the messaging layer, in one place. */
-export const Headers = {
+export const HeaderNames = {
   version: 'x-message-version',
   /** On RPC requests, whose correlation_id is the per-call id: the request id it belongs to. */
   requestId: 'x-request-id',

@@ -54,6 +54,14 @@ export class RpcUnavailableError extends RpcError {
   }
 }
 
+/** The caller gave the call up (unsubscribed from `send()`); no reply is waited for. */
+export class RpcCancelledError extends RpcError {
+  constructor(pattern: string) {
+    super('RPC_CANCELLED', `${pattern} was cancelled by its caller`);
+    this.name = 'RpcCancelledError';
+  }
+}
+
 export interface FieldIssue {
   path: string;
   message: string;

@@ -1,3 +1,4 @@
+import { allContracts, type MessageContract } from '@app/contracts';
 import { Defaults } from './constants.js';
 
 export type QueueType = 'classic' | 'quorum';
@@ -47,11 +48,20 @@ export interface MessagingModuleOptions {
   maxMessageBytes?: number;
   /** Dead letters `<service>.dlq` keeps; past it, failed messages wait in their work queue. */
   deadLetterQueueMaxLength?: number;
+  /**
+   * The messages Nest's untyped `client.send(pattern, data)` / `emit(pattern, data)` know by
+   * name (their version and schemas); every contract of `@app/contracts` unless given.
+   */
+  contracts?: readonly MessageContract[];
 }
 
 export type ResolvedMessagingOptions = Required<
-  Omit<MessagingModuleOptions, 'urls' | 'retry' | 'circuitBreaker' | 'tls' | 'brokerUsers'>
+  Omit<
+    MessagingModuleOptions,
+    'urls' | 'retry' | 'circuitBreaker' | 'tls' | 'brokerUsers' | 'contracts'
+  >
 > & {
+  contracts: readonly MessageContract[];
   tls?: { ca?: Buffer[] };
   urls: readonly string[];
   /** The user this process connects as: every message it publishes carries it as `user_id`. */
@@ -77,6 +87,7 @@ export function resolveMessagingOptions(options: MessagingModuleOptions): Resolv
     shutdownTimeoutMs: options.shutdownTimeoutMs ?? Defaults.shutdownTimeoutMs,
     connectTimeoutMs: options.connectTimeoutMs ?? Defaults.connectTimeoutMs,
     tls: options.tls,
+    contracts: options.contracts ?? allContracts,
     heartbeatSeconds: options.heartbeatSeconds ?? Defaults.heartbeatSeconds,
     retry: {
       immediate: options.retry?.immediate ?? Defaults.immediateRetries,

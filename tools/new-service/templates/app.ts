@@ -11,7 +11,12 @@ await runService(${s.camel}Service);
 }
 
 export function configFile(s: ServiceSpec): string {
-  return `import { type Env, loadServiceConfig, type ServiceConfig } from '@app/platform';
+  return `import {
+  type Env,
+  loadServiceConfig,
+  type ServiceConfig,
+  type ServiceDefaults,
+} from '@app/platform';
 import { z } from 'zod';
 
 /**
@@ -24,11 +29,14 @@ export interface ${s.pascal}Config extends ServiceConfig {
   ${s.camel}: z.infer<typeof ${s.camel}Env>;
 }
 
+/** Its HTTP port and database schema, unless HTTP_PORT / DATABASE_SCHEMA say otherwise. */
+export const ${s.camel}Defaults: ServiceDefaults = { port: ${s.port}, schema: '${s.schema}' };
+
 export function load${s.pascal}Config(env: Env = process.env): ${s.pascal}Config {
   const { config, env: own } = loadServiceConfig(
     '${s.name}',
     env,
-    { port: ${s.port}, schema: '${s.schema}' },
+    ${s.camel}Defaults,
     ${s.camel}Env,
   );
   return { ...config, ${s.camel}: own };

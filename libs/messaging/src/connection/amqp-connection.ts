@@ -4,11 +4,17 @@ import amqp, {
   type ChannelWrapper,
   type CreateChannelOpts,
 } from 'amqp-connection-manager';
+import { distinctUntilChanged, type Observable } from 'rxjs';
 import { Defaults } from '../constants.js';
 import { ensureExchange } from '../topology/declare.js';
 import { amqplibSocket, coalesceWrites } from './coalesce-writes.js';
 import { MESSAGING_OPTIONS } from '../messaging.module-definition.js';
 import type { ResolvedMessagingOptions } from '../messaging.options.js';
+import {
+  TransportEvents,
+  type TransportEventsMap,
+  type TransportStatus,
+} from './transport-events.js';
 
 /**
  * The one broker connection of a process. amqp-connection-manager reconnects (trying each
@@ -20,6 +26,9 @@ export class AmqpConnection implements OnApplicationShutdown {
   private readonly logger = new Logger(AmqpConnection.name);
   private readonly manager: AmqpConnectionManager;
   private blockedReason: string | undefined;
+  private closing = false;
+  /** Status and events, which AmqpServer and AmqpClient hand on as Nest transports do. */
+  readonly events = new TransportEvents();
 
   constructor(@Inject(MESSAGING_OPTIONS) private readonly options: ResolvedMessagingOptions) {
     this.manager = amqp.connect([...options.urls], {
@@ -41,20 +50,30 @@ export class AmqpConnection implements OnApplicationShutdown {
           'amqplib socket not found: writes are not coalesced (slower, still correct)',
         );
       this.logger.log(`Connected to RabbitMQ at ${redact(String(url))}`);
+      this.setStatus('connected');
+      this.events.emit('connect');
     });
-    this.manager.on('disconnect', ({ err }) =>
-      this.logger.warn(`RabbitMQ connection lost: ${err?.message ?? 'closed'}`),
-    );
-    this.manager.on('connectFailed', ({ err, url }) =>
-      this.logger.warn(`Cannot connect to RabbitMQ at ${redact(String(url))}: ${err.message}`),
-    );
+    this.manager.on('disconnect', ({ err }) => {
+      this.logger.warn(`RabbitMQ connection lost: ${err?.message ?? 'closed'}`);
+      this.setStatus('disconnected');
+      this.events.emit('disconnect', err);
+      // amqp-connection-manager tries again by itself unless we are shutting down.
+      if (!this.closing) this.setStatus('reconnecting');
+    });
+    this.manager.on('connectFailed', ({ err, url }) => {
+      this.logger.warn(`Cannot connect to RabbitMQ at ${redact(String(url))}: ${err.message}`);
+      this.setStatus('reconnecting');
+      this.events.emit('error', err);
+    });
     this.manager.on('blocked', ({ reason }) => {
       this.blockedReason = reason;
       this.logger.warn(`RabbitMQ blocked publishing: ${reason}`);
+      this.events.emit('blocked', { reason });
     });
     this.manager.on('unblocked', () => {
       this.blockedReason = undefined;
       this.logger.log('RabbitMQ unblocked publishing');
+      this.events.emit('unblocked');
     });
   }
 
@@ -71,8 +90,26 @@ export class AmqpConnection implements OnApplicationShutdown {
     return this.blockedReason;
   }
 
+  /** Latest status first, then every change: `connected`, `disconnected`, `reconnecting`. */
+  get status(): Observable<TransportStatus> {
+    return this.events.status.pipe(distinctUntilChanged());
+  }
+
+  /** Listens for `error`, `connect`, `disconnect`, `blocked`, `unblocked` (Nest's RMQ names). */
+  on<E extends keyof TransportEventsMap>(event: E, listener: TransportEventsMap[E]): void {
+    this.events.on(event, listener);
+  }
+
+  /**
+   * A channel on this connection, re-set-up on every reconnect. Its failures reach the
+   * `error` listeners. We publish on the raw channels the setup hands over (our own confirm
+   * tracking, wire/confirmed-publisher.ts), never through the wrapper, so the wrapper's
+   * `publishTimeout` would have no effect and is not set.
+   */
   createChannel(opts: CreateChannelOpts): ChannelWrapper {
-    return this.manager.createChannel({ publishTimeout: Defaults.publishTimeoutMs, ...opts });
+    const wrapper = this.manager.createChannel(opts);
+    wrapper.on('error', (err: Error) => this.events.emit('error', err));
+    return wrapper;
   }
 
   /** Declares the exchange unless it exists (see `ensureExchange`); call from a channel's setup. */
@@ -96,7 +133,13 @@ export class AmqpConnection implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.closing = true;
     await this.manager.close();
+    this.setStatus('disconnected');
+  }
+
+  private setStatus(status: TransportStatus): void {
+    this.events.status.next(status);
   }
 }
 

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { ConsumeMessage, MessageProperties, Options } from 'amqplib';
-import { type DEATH_REASONS, Defaults, Headers } from '../constants.js';
+import { type DEATH_REASONS, Defaults, HeaderNames } from '../constants.js';
 import { describeError, PermanentError } from '../errors.js';
 import type { RetryOptions } from '../messaging.options.js';
 import { deadLetterQueue, retryQueue, serviceExchange } from '../topology/names.js';
@@ -61,8 +61,8 @@ export class FailureHandler {
       `${meta.type} ${meta.messageId} failed (attempt ${round + 1}), retrying in ${delayMs} ms: ${describeError(error)}`,
     );
     const moved = await this.move(ch, msg, meta, queue, {
-      [Headers.attempts]: round + 1,
-      [Headers.errorMessage]: truncate(describeError(error)),
+      [HeaderNames.attempts]: round + 1,
+      [HeaderNames.errorMessage]: truncate(describeError(error)),
       ...this.origin(msg, meta),
     });
     return moved ? 'retried' : 'abandoned';
@@ -79,12 +79,12 @@ export class FailureHandler {
       `${meta.type ?? '(no type)'} ${meta.messageId ?? '(no id)'} dead-lettered (${reason}): ${describeError(error)}`,
     );
     const moved = await this.move(ch, msg, meta, deadLetterQueue(this.service), {
-      [Headers.deathReason]: reason,
-      [Headers.errorMessage]: truncate(describeError(error)),
-      [Headers.attempts]:
+      [HeaderNames.deathReason]: reason,
+      [HeaderNames.errorMessage]: truncate(describeError(error)),
+      [HeaderNames.attempts]:
         reason === 'retries-exhausted' || reason === 'rejected' ? meta.attempts + 1 : meta.attempts,
-      [Headers.failedAt]: new Date().toISOString(),
-      [Headers.service]: this.service,
+      [HeaderNames.failedAt]: new Date().toISOString(),
+      [HeaderNames.service]: this.service,
       ...this.origin(msg, meta),
     });
     return moved ? 'dead-lettered' : 'abandoned';
@@ -126,15 +126,15 @@ export class FailureHandler {
   private origin(msg: ConsumeMessage, meta: IncomingMeta): Record<string, unknown> {
     if (
       msg.fields.exchange === this.exchange &&
-      meta.headers[Headers.originalQueue] !== undefined
+      meta.headers[HeaderNames.originalQueue] !== undefined
     ) {
       return {};
     }
     return {
-      [Headers.originalQueue]: this.workQueue,
-      [Headers.originalExchange]: msg.fields.exchange,
-      [Headers.originalRoutingKey]: msg.fields.routingKey,
-      [Headers.originalUserId]: msg.properties.userId,
+      [HeaderNames.originalQueue]: this.workQueue,
+      [HeaderNames.originalExchange]: msg.fields.exchange,
+      [HeaderNames.originalRoutingKey]: msg.fields.routingKey,
+      [HeaderNames.originalUserId]: msg.properties.userId,
     };
   }
 }

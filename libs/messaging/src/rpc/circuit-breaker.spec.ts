@@ -62,4 +62,14 @@ describe('CircuitBreaker', () => {
     clock.now = 2_500;
     expect(() => b.admit()).not.toThrow();
   });
+
+  it('frees the probe slot of a call its caller gave up, without a verdict', () => {
+    const { breaker: b, clock } = breaker(1, 1_000);
+    b.failed();
+    clock.now = 1_000;
+    b.admit(); // the probe
+    b.released();
+    expect(b.state).toBe('half-open');
+    expect(() => b.admit()).not.toThrow(); // the next call may probe
+  });
 });

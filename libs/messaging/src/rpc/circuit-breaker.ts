@@ -51,6 +51,11 @@ export class CircuitBreaker {
     this.current = 'closed';
   }
 
+  /** A call admitted but given up by its caller: no verdict on the service, the probe slot freed. */
+  released(): void {
+    this.probing = false;
+  }
+
   failed(): void {
     this.failures++;
     if (this.current === 'half-open' || this.failures >= this.options.failureThreshold) {

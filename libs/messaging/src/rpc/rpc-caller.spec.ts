@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals
 import type { CreateChannelOpts } from 'amqp-connection-manager';
 import type { ConsumeMessage, Options } from 'amqplib';
 import type { AmqpConnection } from '../connection/amqp-connection.js';
-import { RpcError, RpcTimeoutError, RpcUnavailableError } from '../errors.js';
+import { RpcCancelledError, RpcError, RpcTimeoutError, RpcUnavailableError } from '../errors.js';
 import { RpcCaller } from './rpc-caller.js';
 
 interface Published {
@@ -388,5 +388,37 @@ describe('RpcCaller', () => {
 
     expect(ch.published.map((p) => p.routingKey)).toEqual(['inventory.rpc']);
     expect(bad.outcome.status).toBe('rejected');
+  });
+
+  it('gives a call up when its signal aborts: rejected at once, a late reply and its deadline ignored', async () => {
+    const ch = new FakeChannel();
+    await broker.connect(ch);
+    const abort = new AbortController();
+    const call = watch(
+      caller.call('inventory.reserve', 1, {}, TIMEOUT_MS, undefined, undefined, abort.signal),
+    );
+    const id = ch.correlationIds()[0]!;
+
+    abort.abort();
+    await settle();
+    expect(call.outcome).toEqual({ status: 'rejected', error: expect.any(RpcCancelledError) });
+
+    ch.reply(id, { ok: true, data: 'late' });
+    await jest.advanceTimersByTimeAsync(TIMEOUT_MS * 2);
+    expect(call.outcome).toEqual({ status: 'rejected', error: expect.any(RpcCancelledError) });
+  });
+
+  it('never sends a call given up while it waited for a channel', async () => {
+    const abort = new AbortController();
+    const call = watch(
+      caller.call('inventory.reserve', 1, {}, TIMEOUT_MS, undefined, undefined, abort.signal),
+    );
+    abort.abort();
+    const ch = new FakeChannel();
+    await broker.connect(ch);
+    await settle();
+
+    expect(ch.published).toEqual([]);
+    expect(call.outcome).toEqual({ status: 'rejected', error: expect.any(RpcCancelledError) });
   });
 });

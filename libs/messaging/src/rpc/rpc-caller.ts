@@ -3,8 +3,8 @@ import { Logger } from '@nestjs/common';
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { Channel, ConsumeMessage, Message } from 'amqplib';
 import type { AmqpConnection } from '../connection/amqp-connection.js';
-import { DIRECT_REPLY_TO, Headers } from '../constants.js';
-import { RpcError, RpcTimeoutError, RpcUnavailableError } from '../errors.js';
+import { DIRECT_REPLY_TO, HeaderNames } from '../constants.js';
+import { RpcCancelledError, RpcError, RpcTimeoutError, RpcUnavailableError } from '../errors.js';
 import { rpcQueue, serviceOfRpc } from '../topology/names.js';
 import { decodeJson, encodeJson, publishProperties, type Sender } from '../wire/properties.js';
 import { isRpcReply } from '../wire/rpc-reply.js';
@@ -24,6 +24,9 @@ interface Call {
   deadline: number;
   resolve: (data: unknown) => void;
   reject: (error: Error) => void;
+  /** Set when the caller can give the call up (`send()`): removed once the call settles. */
+  signal?: AbortSignal;
+  onAbort?: () => void;
 }
 
 /**
@@ -69,7 +72,9 @@ export class RpcCaller {
     timeoutMs: number,
     requestId?: string,
     extraHeaders?: Record<string, unknown>,
+    signal?: AbortSignal,
   ): Promise<unknown> {
+    if (signal?.aborted) return Promise.reject(new RpcCancelledError(pattern));
     return new Promise((resolve, reject) => {
       const queue = rpcQueue(serviceOfRpc(pattern)); // throws (rejects) on a malformed name
       const id = randomUUID();
@@ -79,13 +84,19 @@ export class RpcCaller {
         queue,
         version,
         body: encodeJson(payload),
-        headers: requestId ? { ...extraHeaders, [Headers.requestId]: requestId } : extraHeaders,
+        headers: requestId ? { ...extraHeaders, [HeaderNames.requestId]: requestId } : extraHeaders,
         timeoutMs,
         deadline: Date.now() + timeoutMs,
         resolve,
         reject,
       };
       this.calls.set(id, call);
+      if (signal) {
+        // Gives the slot up: the deadline and a waiting send go with it (both check `calls`).
+        call.signal = signal;
+        call.onAbort = () => this.settle(id, new RpcCancelledError(pattern));
+        signal.addEventListener('abort', call.onAbort, { once: true });
+      }
       this.timeouts.schedule(call.deadline);
       if (this.channel) this.send(call);
       else this.waiting.push(call);
@@ -172,6 +183,7 @@ export class RpcCaller {
     const call = this.calls.get(id);
     if (!call) return;
     this.calls.delete(id);
+    if (call.onAbort) call.signal!.removeEventListener('abort', call.onAbort);
     if (error) call.reject(error);
     else call.resolve(data);
   }

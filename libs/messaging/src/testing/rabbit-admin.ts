@@ -62,6 +62,24 @@ export class RabbitAdmin {
     return (await this.call<QueueInfo[]>('GET', `/api/queues/${enc(vhost)}`)) ?? [];
   }
 
+  /** The client connections open on `vhost`, by name. */
+  async connections(vhost: string): Promise<string[]> {
+    const list = await this.call<{ name: string }[]>(
+      'GET',
+      `/api/vhosts/${enc(vhost)}/connections`,
+    );
+    return (list ?? []).map((c) => c.name);
+  }
+
+  /** Closes every client connection on `vhost` (the broker sends CONNECTION_FORCED); returns how many. */
+  async closeConnections(vhost: string): Promise<number> {
+    const names = await this.connections(vhost);
+    await Promise.all(
+      names.map((name) => this.call('DELETE', `/api/connections/${enc(name)}`, undefined, [404])),
+    );
+    return names.length;
+  }
+
   async ping(): Promise<void> {
     await this.call('GET', '/api/overview');
   }

@@ -1,17 +1,18 @@
 import { Logger } from '@nestjs/common';
-import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
+import { ClientProxy, type ReadPacket, RmqRecord, type WritePacket } from '@nestjs/microservices';
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { ConfirmChannel } from 'amqplib';
 import type { EventContract, PayloadOf, RequestOf, ResponseOf, RpcContract } from '@app/contracts';
 import type { AmqpConnection } from '../connection/amqp-connection.js';
+import type { TransportEventsMap, TransportStatus } from '../connection/transport-events.js';
 import { Defaults } from '../constants.js';
 import { MessageContext } from '../context/message-context.js';
-import { RpcError, RpcTimeoutError, RpcUnavailableError } from '../errors.js';
+import { RpcError } from '../errors.js';
 import type { ResolvedMessagingOptions } from '../messaging.options.js';
-import { CircuitBreaker, type CircuitState } from '../rpc/circuit-breaker.js';
-import { RpcCaller } from '../rpc/rpc-caller.js';
+import type { CircuitState } from '../rpc/circuit-breaker.js';
+import { type CallOptions, GuardedRpc } from '../rpc/guarded-rpc.js';
 import { MessagingObservers } from '../observability/observers.js';
-import { EVENTS_EXCHANGE, rpcQueue, serviceOfRpc } from '../topology/names.js';
+import { EVENTS_EXCHANGE } from '../topology/names.js';
 import { ConfirmedPublisher } from '../wire/confirmed-publisher.js';
 import {
   encodeJson,
@@ -20,10 +21,9 @@ import {
   type Sender,
   senderOf,
 } from '../wire/properties.js';
+import { checked, KnownContracts } from './known-contracts.js';
 
-export interface CallOptions {
-  timeoutMs?: number;
-}
+export type { CallOptions } from '../rpc/guarded-rpc.js';
 
 export interface EventMessage extends OutgoingMeta {
   /** Defaults to the message type: events are routed by name. */
@@ -32,18 +32,20 @@ export interface EventMessage extends OutgoingMeta {
 
 const PERSISTENT = { persistent: true } as const;
 
+type HeaderMap = Record<string, unknown>;
+
 /**
  * The Nest `ClientProxy` for this transport: `send()` is an RPC over direct reply-to with a
  * timeout that is also the request's `expiration`; `emit()` publishes a persistent event and
  * completes when the broker confirms it. `request()` / `publishEvent()` are the typed,
  * promise-based forms the apps use.
  */
-export class AmqpClient extends ClientProxy {
+export class AmqpClient extends ClientProxy<TransportEventsMap, TransportStatus> {
   private readonly logger = new Logger(AmqpClient.name);
-  private readonly breakers = new Map<string, CircuitBreaker>();
   private publisher = new ConfirmedPublisher(Defaults.publishTimeoutMs);
   private readonly sender: Sender;
-  private rpc?: RpcCaller;
+  private readonly contracts: KnownContracts;
+  private readonly rpc: GuardedRpc;
   private eventChannel?: ChannelWrapper;
 
   constructor(
@@ -53,11 +55,19 @@ export class AmqpClient extends ClientProxy {
   ) {
     super();
     this.sender = senderOf(options);
+    this.contracts = new KnownContracts(options.contracts);
+    this.rpc = new GuardedRpc(connection, options, this.sender, observers);
+    connection.status.subscribe((status) => this._status$.next(status));
+  }
+
+  /** Listens for the shared connection's `error`, `connect`, `disconnect`, `blocked`, `unblocked`. */
+  override on<E extends keyof TransportEventsMap>(event: E, callback: TransportEventsMap[E]): void {
+    this.connection.on(event, callback);
   }
 
   /** Channels open lazily, on the first call or publish; calls made meanwhile wait for them. */
   async connect(): Promise<void> {
-    this.rpcCaller();
+    this.rpc.open();
     this.eventPublisher();
   }
 
@@ -132,93 +142,67 @@ export class AmqpClient extends ClientProxy {
 
   /** State of the circuit of every service this client has called. */
   circuits(): Record<string, CircuitState> {
-    return Object.fromEntries([...this.breakers].map(([service, b]) => [service, b.state]));
+    return this.rpc.circuits();
   }
 
   /** Core of `send()` and `request()`: resolves with the reply's `data`. */
-  async call(
+  call(
     pattern: string,
     version: number,
     payload: unknown,
-    options: CallOptions = {},
+    options?: CallOptions,
   ): Promise<unknown> {
-    const service = serviceOfRpc(pattern);
-    const breaker = this.breakerFor(service);
-    const started = performance.now();
-    try {
-      breaker?.admit();
-    } catch (error) {
-      this.observers.rpcCompleted(pattern, 0, 'circuit-open');
-      throw error;
-    }
-    const timeoutMs = options.timeoutMs ?? this.options.rpcTimeoutMs;
-    const extraHeaders = this.observers.active
-      ? this.observers.headers(
-          { kind: 'rpc-request', type: pattern, exchange: '', routingKey: rpcQueue(service) },
-          undefined,
-        )
-      : undefined;
-    try {
-      const data = await this.rpcCaller().call(
-        pattern,
-        version,
-        payload,
-        timeoutMs,
-        MessageContext.correlationId(),
-        extraHeaders,
-      );
-      breaker?.succeeded();
-      this.observers.rpcCompleted(pattern, performance.now() - started, 'ok');
-      return data;
-    } catch (error) {
-      // An error reply proves the service is alive; only silence and refusal count.
-      const silent = error instanceof RpcTimeoutError || error instanceof RpcUnavailableError;
-      if (silent) breaker?.failed();
-      else breaker?.succeeded();
-      const outcome =
-        error instanceof RpcTimeoutError ? 'timeout' : silent ? 'unavailable' : 'error';
-      this.observers.rpcCompleted(pattern, performance.now() - started, outcome);
-      throw error;
-    }
+    return this.rpc.call(pattern, version, payload, options);
   }
 
+  /**
+   * `send()`: the RPC of the pattern's contract, request and reply checked against it.
+   * Unsubscribing gives the call up (its slot, deadline and circuit probe are released; a
+   * request already sent may still run on the server).
+   */
   protected publish(packet: ReadPacket, callback: (packet: WritePacket) => void): () => void {
-    let cancelled = false;
-    this.call(this.normalizePattern(packet.pattern), 1, packet.data).then(
-      (response) => !cancelled && callback({ response, isDisposed: true }),
-      (err: unknown) => !cancelled && callback({ err, isDisposed: true }),
+    const abort = new AbortController();
+    this.sendPacket(packet, abort.signal).then(
+      (response) => !abort.signal.aborted && callback({ response, isDisposed: true }),
+      (err: unknown) => !abort.signal.aborted && callback({ err, isDisposed: true }),
     );
-    return () => {
-      cancelled = true;
-    };
+    return () => abort.abort();
   }
 
+  private async sendPacket(packet: ReadPacket, signal: AbortSignal): Promise<unknown> {
+    const contract = this.contracts.rpc(this.normalizePattern(packet.pattern));
+    const { data, headers } = unpack(packet);
+    const request = checked(contract, contract.request, data);
+    const reply = await this.call(contract.name, contract.version, request, { signal, headers });
+    return checked(contract, contract.response, reply);
+  }
+
+  /** `emit()`: the event of the pattern's contract, its payload checked against it. */
   protected async dispatchEvent<T = unknown>(packet: ReadPacket): Promise<T> {
-    await this.publishRaw({ type: this.normalizePattern(packet.pattern), version: 1 }, packet.data);
+    const contract = this.contracts.event(this.normalizePattern(packet.pattern));
+    const { data, headers } = unpack(packet);
+    const payload = checked(contract, contract.payload, data);
+    const observed = headers && this.eventHeaders(contract.name);
+    await this.publishRaw(
+      {
+        type: contract.name,
+        version: contract.version,
+        headers: headers && { ...headers, ...observed },
+      },
+      payload,
+    );
     return undefined as T;
   }
 
   async close(): Promise<void> {
     this.publisher.close();
     this.publisher = new ConfirmedPublisher(Defaults.publishTimeoutMs);
-    await Promise.all([this.rpc?.close(), this.eventChannel?.close()]);
-    this.rpc = this.eventChannel = undefined;
+    await Promise.all([this.rpc.close(), this.eventChannel?.close()]);
+    this.eventChannel = undefined;
   }
 
   unwrap<T>(): T {
     return this.connection as T;
-  }
-
-  private breakerFor(service: string): CircuitBreaker | undefined {
-    const options = this.options.circuitBreaker;
-    if (!options) return undefined;
-    let breaker = this.breakers.get(service);
-    if (!breaker) this.breakers.set(service, (breaker = new CircuitBreaker(service, options)));
-    return breaker;
-  }
-
-  private rpcCaller(): RpcCaller {
-    return (this.rpc ??= new RpcCaller(this.connection, this.sender));
   }
 
   private eventPublisher(): ConfirmedPublisher {
@@ -238,4 +222,18 @@ export class AmqpClient extends ClientProxy {
     channel.on('error', (err: Error) => this.logger.error(`Publisher channel: ${err.message}`));
     return channel;
   }
+}
+
+/**
+ * A packet's body and the headers its sender gave: Nest's `RmqRecord` options' `headers` and
+ * the `metadata` a dispatch hook set. The other RmqRecord options (type, ids, persistence…)
+ * are the transport's to set and are ignored.
+ */
+function unpack(packet: ReadPacket): { data: unknown; headers: HeaderMap | undefined } {
+  const record = packet.data instanceof RmqRecord ? packet.data : undefined;
+  const data: unknown = record ? record.data : packet.data;
+  const own = record?.options?.headers;
+  const metadata = packet.metadata;
+  if (!own && !metadata) return { data, headers: undefined };
+  return { data, headers: { ...metadata, ...own } };
 }

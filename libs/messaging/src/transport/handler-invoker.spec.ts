@@ -36,7 +36,9 @@ function handlerOf(method: keyof Consumer): MessageHandler {
   return Object.assign(async () => undefined, { extras }) as unknown as MessageHandler;
 }
 
-const invoker = new HandlerInvoker({ immediate: 0, delaysMs: [] });
+const invoker = new HandlerInvoker({ immediate: 0, delaysMs: [] }, (handler, payload, ctx) =>
+  Promise.resolve(handler(payload, ctx)),
+);
 const v1Body = { sku: 'MUG-1', amount: 9.5 };
 const v2Body = { sku: 'MUG-1', amountCents: 950 };
 

@@ -1,5 +1,4 @@
 import type { MessageHandler } from '@nestjs/microservices';
-import { isObservable, lastValueFrom } from 'rxjs';
 import { contractForVersion, inboundSchema, type MessageContract } from '@app/contracts';
 import type { MessageContextData } from '../context/message-context.js';
 import { ContractViolationError, PermanentError, toFieldIssues } from '../errors.js';
@@ -17,12 +16,25 @@ export function consumeContext(meta: IncomingMeta): MessageContextData {
 }
 
 /**
+ * Runs one handler call to its end and gives its result. AmqpServer's runs it through
+ * Nest's processing hooks, as Nest's own transports do.
+ */
+export type HandlerRunner = (
+  handler: MessageHandler,
+  payload: unknown,
+  ctx: AmqpContext,
+) => Promise<unknown>;
+
+/**
  * Runs a Nest message handler the way the transport needs: payload checked against the
- * handler's contract, the request's correlation id in context, Promise/Observable/value
- * results alike, and the in-process tries of the retry policy.
+ * handler's contract, the call made by the server's runner, and the in-process tries of the
+ * retry policy.
  */
 export class HandlerInvoker {
-  constructor(private readonly defaults: RetryOptions) {}
+  constructor(
+    private readonly defaults: RetryOptions,
+    private readonly run: HandlerRunner,
+  ) {}
 
   /**
    * The payload as the contract of its `x-message-version` parses it (a handler may accept
@@ -44,13 +56,12 @@ export class HandlerInvoker {
   }
 
   /**
-   * Runs in the caller's context: AmqpServer enters the message's (`consumeContext`) once for
-   * the whole delivery, so the handler, a lazily subscribed Observable and the failure
+   * Runs in the caller's context: the consumer enters the message's (`consumeContext`) once
+   * for the whole delivery, so the handler, a lazily subscribed Observable and the failure
    * handling after it all see the message's correlation id.
    */
-  async invoke(handler: MessageHandler, payload: unknown, ctx: AmqpContext): Promise<unknown> {
-    const result: unknown = await handler(payload, ctx);
-    return isObservable(result) ? lastValueFrom(result, { defaultValue: undefined }) : result;
+  invoke(handler: MessageHandler, payload: unknown, ctx: AmqpContext): Promise<unknown> {
+    return this.run(handler, payload, ctx);
   }
 
   /** 1 + `retry.immediate` tries, stopping early on a PermanentError; throws the last error. */

@@ -1,7 +1,7 @@
 import type { MessageHandler } from '@nestjs/microservices';
 import type { ConsumeMessage } from 'amqplib';
 import type { MessageContract } from '@app/contracts';
-import { Headers } from '../constants.js';
+import { HeaderNames } from '../constants.js';
 import type { ResolvedMessagingOptions } from '../messaging.options.js';
 import type { DeathReason } from '../retry/failure-handler.js';
 import { EVENTS_EXCHANGE, serviceExchange } from '../topology/names.js';
@@ -69,9 +69,9 @@ export class InboundScreen {
       // recorded when it first failed: a replay cannot launder what was refused.
       const h = meta.headers;
       return this.arrival(
-        str(h[Headers.originalExchange]),
-        str(h[Headers.originalRoutingKey]),
-        str(h[Headers.originalUserId]),
+        str(h[HeaderNames.originalExchange]),
+        str(h[HeaderNames.originalRoutingKey]),
+        str(h[HeaderNames.originalUserId]),
         meta.type,
       );
     }

@@ -14,14 +14,24 @@ interface Sent {
 
 /**
  * The part of an amqplib ConfirmChannel the publisher uses. Confirm callbacks are kept until
- * the test acks or nacks; `close()` fails every unconfirmed one with 'channel closed' before
- * emitting 'close', in the order amqplib does (its own 'close' listener is registered first).
+ * the test acks or nacks; `close()` fails every unconfirmed one before emitting 'close', in
+ * the order amqplib does (its own 'close' listener is registered first). The error's text is
+ * not amqplib's: the publisher must tell a lost confirm from a nack by the channel's events.
  */
 class FakeConfirmChannel extends EventEmitter {
   readonly sent: Sent[] = [];
   /** What `publish()` returns: false means "wait for 'drain'". */
   writable = true;
   private readonly callbacks: (ConfirmCallback | null)[] = [];
+
+  constructor() {
+    super();
+    // As amqplib's channel does, from its constructor: closing fails what is unconfirmed.
+    this.on('close', () => {
+      const err = new Error('connection reset');
+      for (const cb of this.callbacks.splice(0)) cb?.(err);
+    });
+  }
 
   publish(
     exchange: string,
@@ -54,8 +64,6 @@ class FakeConfirmChannel extends EventEmitter {
   }
 
   close(): void {
-    const err = new Error('channel closed');
-    for (const cb of this.callbacks.splice(0)) cb?.(err);
     this.emit('close');
   }
 

@@ -34,6 +34,8 @@ export class ConfirmedPublisher {
   /** Sent on a channel that closed before confirming: they go out again first, in order. */
   private resend: Pending[] = [];
   private readonly unconfirmed = new Set<Pending>();
+  /** Channels that emitted 'close': what failed on one of them was lost, not refused. */
+  private readonly closed = new WeakSet<ConfirmChannel>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(
@@ -57,7 +59,10 @@ export class ConfirmedPublisher {
       this.writable = true;
       this.flush();
     });
-    channel.once('close', () => {
+    // Ahead of amqplib's own 'close' listener, which fails the unconfirmed callbacks: they
+    // then find the channel marked closed.
+    channel.prependOnceListener('close', () => {
+      this.closed.add(channel);
       if (this.channel === channel) this.channel = undefined;
     });
     this.flush();
@@ -112,8 +117,9 @@ export class ConfirmedPublisher {
         this.unconfirmed.delete(p);
         if (p.settled) return;
         if (!err) return settle(p);
-        // Unconfirmed when the channel closed: it may or may not have arrived. Send again.
-        if (err.message === 'channel closed') this.resend.push(p);
+        // Lost when its channel closed: it may or may not have arrived, so it goes again.
+        // On an open channel the error is the broker's nack.
+        if (this.closed.has(channel)) this.resend.push(p);
         else settle(p, err instanceof Error ? err : new Error(String(err)));
       });
     } catch {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ConsumeMessage, Options } from 'amqplib';
-import { Headers, JSON_CONTENT_TYPE } from '../constants.js';
+import { HeaderNames, JSON_CONTENT_TYPE } from '../constants.js';
 
 /** What every message carries besides its body (docs/messaging.md, "Properties"). */
 export interface OutgoingMeta {
@@ -49,7 +49,7 @@ export function publishProperties(
     appId: sender.appId,
     userId: sender.userId,
     headers: meta.headers
-      ? { ...meta.headers, [Headers.version]: meta.version }
+      ? { ...meta.headers, [HeaderNames.version]: meta.version }
       : versionHeaders(meta.version),
     persistent: extra.persistent,
     replyTo: extra.replyTo,
@@ -87,7 +87,7 @@ const sharedVersionHeaders = new Map<number, Record<string, unknown>>();
  */
 function versionHeaders(version: number): Record<string, unknown> {
   let headers = sharedVersionHeaders.get(version);
-  if (!headers) sharedVersionHeaders.set(version, (headers = { [Headers.version]: version }));
+  if (!headers) sharedVersionHeaders.set(version, (headers = { [HeaderNames.version]: version }));
   return headers;
 }
 
@@ -110,11 +110,11 @@ export function readMeta(msg: ConsumeMessage): IncomingMeta {
     messageId: optionalString(p.messageId),
     // Events are routed by name, so a bare publisher that sets no `type` still works.
     type: optionalString(p.type) ?? (msg.fields.exchange ? msg.fields.routingKey : undefined),
-    version: optionalNumber(headers[Headers.version]),
+    version: optionalNumber(headers[HeaderNames.version]),
     correlationId: optionalString(p.correlationId),
-    requestId: optionalString(headers[Headers.requestId]) ?? optionalString(p.correlationId),
+    requestId: optionalString(headers[HeaderNames.requestId]) ?? optionalString(p.correlationId),
     replyTo: optionalString(p.replyTo),
-    attempts: optionalNumber(headers[Headers.attempts]) ?? 0,
+    attempts: optionalNumber(headers[HeaderNames.attempts]) ?? 0,
     headers,
   };
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { MessagingModuleOptions, QueueType } from '@app/messaging';
+import { Defaults, type MessagingModuleOptions, type QueueType } from '@app/messaging';
 import { z } from 'zod';
 import {
   amqpUrls,
@@ -50,7 +50,10 @@ const brokerUserMap = z
     Object.fromEntries(pairs.map((pair) => pair.split('=') as [string, string])),
   );
 
-/** Variables every service reads; each app extends this with its own (see .env.example). */
+/**
+ * Variables every service reads; each app extends this with its own (see .env.example). The
+ * messaging defaults are the transport's own (`Defaults` in libs/messaging/src/constants.ts).
+ */
 export const serviceEnv = {
   RABBITMQ_URL: amqpUrls,
   DATABASE_URL: postgresUrl,
@@ -60,20 +63,20 @@ export const serviceEnv = {
   DB_MIGRATE_ON_START: flag.default(true),
   /** Connections to PostgreSQL; statements beyond them wait in the pool's queue. */
   DB_POOL_SIZE: positiveInt.default(10),
-  RABBITMQ_PREFETCH: positiveInt.default(32),
-  RABBITMQ_QUEUE_TYPE: z.enum(['classic', 'quorum']).default('classic'),
+  RABBITMQ_PREFETCH: positiveInt.default(Defaults.prefetch),
+  RABBITMQ_QUEUE_TYPE: z.enum(['classic', 'quorum']).default(Defaults.queueType),
   /** PEM file of the CA that signed the broker's certificate, for amqps:// URLs. */
   RABBITMQ_CA_FILE: z.string().optional(),
-  RETRY_IMMEDIATE: z.coerce.number().int().min(0).max(10).default(2),
+  RETRY_IMMEDIATE: z.coerce.number().int().min(0).max(10).default(Defaults.immediateRetries),
   RETRY_DELAYS_MS: z
     .string()
     .regex(
       /^[1-9]\d*(,[1-9]\d*)*$/,
       'must be comma-separated positive milliseconds, e.g. 1000,10000,60000',
     )
-    .default('1000,10000,60000')
+    .default(Defaults.retryDelaysMs.join(','))
     .transform((v) => v.split(',').map(Number)),
-  SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
+  SHUTDOWN_TIMEOUT_MS: positiveInt.default(Defaults.shutdownTimeoutMs),
   ...tracingEnv,
   /** Largest JSON request body; a bigger one is answered 413. */
   HTTP_BODY_LIMIT: z
@@ -89,9 +92,9 @@ export const serviceEnv = {
   /** Each service's broker user, compared with incoming messages' user_id. */
   BROKER_USERS: brokerUserMap.optional(),
   /** Largest message body a consumer parses; a larger one goes to the DLQ (too-large). */
-  RABBITMQ_MAX_MESSAGE_BYTES: positiveInt.default(64 * 1024),
+  RABBITMQ_MAX_MESSAGE_BYTES: positiveInt.default(Defaults.maxMessageBytes),
   /** Dead letters <service>.dlq keeps; past it, failed messages wait in their work queue. */
-  DLQ_MAX_LENGTH: positiveInt.default(100_000),
+  DLQ_MAX_LENGTH: positiveInt.default(Defaults.deadLetterQueueMaxLength),
 };
 
 export interface HttpConfig {
@@ -117,13 +120,22 @@ export interface ServiceConfig {
 }
 
 /**
+ * A service's own HTTP port and database schema, stated once in its `*.config.ts`;
+ * apps/services.ts (the Dockerfile, compose and deployment checks) read them from there.
+ */
+export interface ServiceDefaults {
+  readonly port: number;
+  readonly schema: string;
+}
+
+/**
  * Parses `env` against the common variables plus the service's own (`extra`) and maps the
  * common part. `defaults` gives each service its own port and schema.
  */
 export function loadServiceConfig<E extends z.ZodObject>(
   service: string,
   env: Env,
-  defaults: { port: number; schema: string },
+  defaults: ServiceDefaults,
   extra: E,
 ): { config: ServiceConfig; env: z.infer<E> } {
   const common = z.object({

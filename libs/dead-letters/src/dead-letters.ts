@@ -1,8 +1,13 @@
 import amqplib, { type ChannelModel, type ConfirmChannel, type GetMessage } from 'amqplib';
-import { Defaults, Headers } from '../constants.js';
-import { brokerUserOf } from '../messaging.options.js';
-import { deadLetterQueue, eventsQueue, serviceExchange } from '../topology/names.js';
-import { publishConfirmed } from '../wire/confirm.js';
+import {
+  brokerUserOf,
+  deadLetterQueue,
+  Defaults,
+  eventsQueue,
+  HeaderNames,
+  publishConfirmed,
+  serviceExchange,
+} from '@app/messaging';
 import { type DeadLetterFilter, limitOf, matches, selectsAll } from './filter.js';
 import { resolveOrigin } from './origin.js';
 import { type Arrival, replayProperties } from './replay-properties.js';
@@ -292,7 +297,8 @@ function replayTarget(
   const arrival: Arrival = {
     exchange: origin.exchange,
     routingKey: origin.routingKey,
-    userId: (headersOf(msg)[Headers.originalUserId] as string | undefined) ?? msg.properties.userId,
+    userId:
+      (headersOf(msg)[HeaderNames.originalUserId] as string | undefined) ?? msg.properties.userId,
   };
   return { exchange: serviceExchange(service), to: origin.queue, arrival };
 }

@@ -1,5 +1,5 @@
 import type { Message } from 'amqplib';
-import { Headers } from '../constants.js';
+import { HeaderNames } from '@app/messaging';
 import { isoTime, latestDeath, type Origin, resolveOrigin } from './origin.js';
 
 /** One line of `dlq list`: what failed, why, and where it came from. */
@@ -42,17 +42,17 @@ export function summarize(msg: Message): DeadLetterSummary {
   const headers = headersOf(msg);
   const death = latestDeath(headers);
   const origin = resolveOrigin(headers);
-  const ours = headers[Headers.deathReason] !== undefined;
+  const ours = headers[HeaderNames.deathReason] !== undefined;
   return {
     messageId: text(p.messageId),
     // A bare publisher may set no type; an event's routing key is its name.
     type: text(p.type) ?? (origin?.exchange ? origin.routingKey : undefined),
-    reason: ours ? text(headers[Headers.deathReason]) : death?.reason,
-    error: text(headers[Headers.errorMessage]),
-    attempts: count(headers[Headers.attempts]),
+    reason: ours ? text(headers[HeaderNames.deathReason]) : death?.reason,
+    error: text(headers[HeaderNames.errorMessage]),
+    attempts: count(headers[HeaderNames.attempts]),
     originalQueue: origin?.queue,
-    failedAt: text(headers[Headers.failedAt]) ?? death?.time,
-    service: text(headers[Headers.service]),
+    failedAt: text(headers[HeaderNames.failedAt]) ?? death?.time,
+    service: text(headers[HeaderNames.service]),
     correlationId: text(p.correlationId),
     size: msg.content.length,
     deadLetteredBy: ours ? 'service' : death ? 'broker' : 'unknown',

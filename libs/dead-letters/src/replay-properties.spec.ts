@@ -1,8 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import type { ConfirmChannel, ConsumeMessage, MessageProperties, Options } from 'amqplib';
-import { FailureHandler } from '../retry/failure-handler.js';
-import { readMeta } from '../wire/properties.js';
+import type { ConsumeMessage, MessageProperties } from 'amqplib';
+import { deadLetteredCopy } from '@app/messaging/testing';
 import { FAILURE_HEADERS, replayProperties } from './replay-properties.js';
 
 const properties: MessageProperties = {
@@ -23,15 +22,7 @@ const properties: MessageProperties = {
 };
 
 /** Dead-letters a delivery with the real FailureHandler and returns the copy as the DLQ holds it. */
-async function deadLettered(): Promise<MessageProperties> {
-  let copy: Options.Publish | undefined;
-  const channel = {
-    publish: (_x: string, _k: string, _c: Buffer, options: Options.Publish, cb: () => void) => {
-      copy = options;
-      cb();
-      return true;
-    },
-  } as unknown as ConfirmChannel;
+function deadLettered(): Promise<MessageProperties> {
   const delivery: ConsumeMessage = {
     content: Buffer.from('{}'),
     fields: {
@@ -43,21 +34,11 @@ async function deadLettered(): Promise<MessageProperties> {
     },
     properties,
   };
-  await new FailureHandler(
-    { appId: 'notification', userId: 'notification' },
-    'notification.events',
-    {
-      immediate: 0,
-      delaysMs: [],
-    },
-  ).handlerFailed(
-    { channel, ack: () => undefined, requeue: () => undefined },
+  return deadLetteredCopy(
     delivery,
-    readMeta(delivery),
+    { service: 'notification', queue: 'notification.events' },
     new Error('smtp down'),
   );
-  const { persistent, ...rest } = copy!;
-  return { ...properties, ...rest, deliveryMode: persistent ? 2 : 1 } as MessageProperties;
 }
 
 describe('replayProperties', () => {

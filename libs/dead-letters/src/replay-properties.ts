@@ -1,5 +1,5 @@
 import type { MessageProperties, Options } from 'amqplib';
-import { Headers } from '../constants.js';
+import { HeaderNames } from '@app/messaging';
 import { BrokerHeaders } from './origin.js';
 
 /**
@@ -9,10 +9,10 @@ import { BrokerHeaders } from './origin.js';
  * history (and the DLQ's own redeliveries), so they go too.
  */
 export const FAILURE_HEADERS: readonly string[] = [
-  Headers.deathReason,
-  Headers.errorMessage,
-  Headers.failedAt,
-  Headers.service,
+  HeaderNames.deathReason,
+  HeaderNames.errorMessage,
+  HeaderNames.failedAt,
+  HeaderNames.service,
   ...Object.values(BrokerHeaders),
 ];
 
@@ -44,10 +44,11 @@ export function replayProperties(p: MessageProperties, arrival: Arrival = {}): O
     // expires), and an expired request has no caller left waiting.
     headers: {
       ...headers,
-      [Headers.originalExchange]: arrival.exchange ?? headers[Headers.originalExchange],
-      [Headers.originalRoutingKey]: arrival.routingKey ?? headers[Headers.originalRoutingKey],
-      [Headers.originalUserId]: arrival.userId ?? headers[Headers.originalUserId],
-      [Headers.attempts]: 0,
+      [HeaderNames.originalExchange]: arrival.exchange ?? headers[HeaderNames.originalExchange],
+      [HeaderNames.originalRoutingKey]:
+        arrival.routingKey ?? headers[HeaderNames.originalRoutingKey],
+      [HeaderNames.originalUserId]: arrival.userId ?? headers[HeaderNames.originalUserId],
+      [HeaderNames.attempts]: 0,
     },
   };
 }

@@ -1,4 +1,4 @@
-import { Headers } from '../constants.js';
+import { HeaderNames } from '@app/messaging';
 
 /**
  * Headers RabbitMQ itself writes when it dead-letters a message (a reject without requeue,
@@ -54,12 +54,12 @@ export function latestDeath(headers: Record<string, unknown>): BrokerDeath | und
  * an `x-death` entry of that delay queue (reason `expired`), which is not where it belongs.
  */
 export function resolveOrigin(headers: Record<string, unknown>): Origin | undefined {
-  const queue = text(headers[Headers.originalQueue]);
+  const queue = text(headers[HeaderNames.originalQueue]);
   if (queue) {
     return {
       queue,
-      exchange: stringOrEmpty(headers[Headers.originalExchange]),
-      routingKey: text(headers[Headers.originalRoutingKey]),
+      exchange: stringOrEmpty(headers[HeaderNames.originalExchange]),
+      routingKey: text(headers[HeaderNames.originalRoutingKey]),
     };
   }
   const death = latestDeath(headers);
