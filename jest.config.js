@@ -10,7 +10,8 @@ const shared = {
   transform: { '^.+\\.ts$': swc },
   moduleNameMapper: {
     '^@app/messaging/testing$': '<rootDir>/libs/messaging/src/testing/index.ts',
-    '^@app/(contracts|database|dead-letters|messaging|outbox|platform)$': '<rootDir>/libs/$1/src/index.ts',
+    '^@app/(contracts|database|dead-letters|messaging|outbox|platform)$':
+      '<rootDir>/libs/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testEnvironment: 'node',

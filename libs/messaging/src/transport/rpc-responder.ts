@@ -4,12 +4,7 @@ import { describeError, PermanentError, toRpcErrorBody } from '../errors.js';
 import { FailureHandler } from '../retry/failure-handler.js';
 import { declareServiceTopology, type ServiceTopology } from '../topology/declare.js';
 import { rpcQueue } from '../topology/names.js';
-import {
-  decodeJson,
-  encodeJson,
-  type IncomingMeta,
-  replyProperties,
-} from '../wire/properties.js';
+import { decodeJson, encodeJson, type IncomingMeta, replyProperties } from '../wire/properties.js';
 import type { RpcReply } from '../wire/rpc-reply.js';
 import { AmqpContext } from './amqp.context.js';
 import type { ConsumerChannel } from './consumer-channel.js';

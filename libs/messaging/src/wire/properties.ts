@@ -74,7 +74,7 @@ export function replyProperties(
     correlationId: meta.correlationId,
     userId: sender.userId,
     headers: meta.headers
-      ? { ...meta.headers, [Headers.version]: meta.version }
+      ? { ...meta.headers, [HeaderNames.version]: meta.version }
       : versionHeaders(meta.version),
   };
 }
