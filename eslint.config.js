@@ -201,14 +201,9 @@ const boundaries = [
   {
     // Domain files: business rules only, no transport, no framework wiring. A file in a feature
     // folder without a kind suffix (orders/order.ts, reservations/reservation.ts) is domain code;
-    // adapters say what they are (orders.service.ts, stock.http.controller.ts). The two
-    // notification adapters below predate the convention: renaming them waits for the
-    // data-layer rewrite, which owns them.
+    // adapters say what they are (orders.service.ts, stock.http.controller.ts).
     files: ['apps/*/src/*/!(*.*).ts'],
-    ignores: [
-      'apps/*/src/migrations/**',
-      'apps/notification/src/notifications/{mailer,email-sequence}.ts',
-    ],
+    ignores: ['apps/*/src/migrations/**'],
     rules: {
       'no-restricted-imports': [
         'error',

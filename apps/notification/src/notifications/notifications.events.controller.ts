@@ -16,7 +16,7 @@ import {
   orderRejectedEmail,
   stockLowEmail,
 } from './email.js';
-import { EmailSequence } from './email-sequence.js';
+import { EmailSequence } from './email-sequence.service.js';
 import { NotificationsService } from './notifications.service.js';
 
 @Controller()

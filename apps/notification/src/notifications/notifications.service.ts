@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { UnitOfWork } from '@app/database';
 import { claimMessage } from '@app/outbox';
 import type { Email } from './email.js';
-import { Mailer } from './mailer.js';
+import { Mailer } from './mailer.service.js';
 import { NotificationsRepository, type SentNotification } from './notifications.repository.js';
 
 export type { SentNotification };

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import type { ConfigService } from '@nestjs/config';
 import { SMTPServer } from 'smtp-server';
 import type { NotificationConfig } from '../notification.config.js';
-import { Mailer } from './mailer.js';
+import { Mailer } from './mailer.service.js';
 
 /** A real SMTP server on loopback that counts the connections it gets. */
 async function startServer() {
