@@ -10,12 +10,6 @@ import { z } from 'zod';
 
 export interface OrderConfig extends ServiceConfig {
   order: {
-    /**
-     * How long `POST /orders` waits for inventory.reserve; also the request's AMQP expiration.
-     * @deprecated The client's default (`messaging.rpcTimeoutMs`), parsed from the same variable,
-     * applies to every call; this copy goes once OrdersService stops passing it.
-     */
-    rpcTimeoutMs: number;
     /** A PENDING order older than this (e.g. its process died mid-request) is rejected. */
     pendingTimeoutMs: number;
     /** GET /orders/:id/events: streams one client may hold at once, and how long one lasts. */
@@ -45,6 +39,7 @@ export function loadOrderConfig(env: Env = process.env): OrderConfig {
     ...config,
     messaging: {
       ...config.messaging,
+      // How long POST /orders waits for inventory.reserve; also the request's AMQP expiration.
       rpcTimeoutMs: own.RPC_TIMEOUT_MS,
       circuitBreaker: {
         failureThreshold: own.RPC_CIRCUIT_FAILURES,
@@ -52,7 +47,6 @@ export function loadOrderConfig(env: Env = process.env): OrderConfig {
       },
     },
     order: {
-      rpcTimeoutMs: own.RPC_TIMEOUT_MS,
       pendingTimeoutMs: own.PENDING_ORDER_TIMEOUT_MS,
       statusStreams: {
         maxStreamsPerClient: own.SSE_MAX_STREAMS_PER_CLIENT,

@@ -14,14 +14,12 @@ function service(commit: () => Promise<unknown>, find = async (): Promise<Order>
   const unitOfWork = { run: () => commit() };
   const outbox = { add: () => undefined };
   const inventory = { request: async () => ({ status: 'RESERVED' }) };
-  const config = { get: () => ({ rpcTimeoutMs: 100 }) };
   const orders = new OrdersService(
     { find } as never,
     unitOfWork as never,
     outbox as never,
     inventory as never,
     notifier,
-    config as never,
   );
   return { orders, notifier };
 }

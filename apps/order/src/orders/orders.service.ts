@@ -1,12 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { type BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { InventoryReserve, type OrderItem } from '@app/contracts';
 import { type Transaction, UnitOfWork } from '@app/database';
 import { AmqpClient, describeError } from '@app/messaging';
 import { Outbox } from '@app/outbox';
 import { BackgroundTasks } from '@app/platform';
-import type { OrderConfig } from '../order.config.js';
 import {
   cancelledEvent,
   IdempotencyKeyReusedError,
@@ -39,7 +37,6 @@ export interface Placed {
 @Injectable()
 export class OrdersService implements BeforeApplicationShutdown {
   private readonly logger = new Logger(OrdersService.name);
-  private readonly rpcTimeoutMs: number;
   /** Settles running for respond-async requests; shutdown waits for them. */
   private readonly background = new BackgroundTasks((error, orderId) =>
     this.logger.error(
@@ -53,10 +50,7 @@ export class OrdersService implements BeforeApplicationShutdown {
     private readonly outbox: Outbox,
     private readonly inventory: AmqpClient,
     private readonly notifier: OrderStatusNotifier,
-    config: ConfigService<OrderConfig, true>,
-  ) {
-    this.rpcTimeoutMs = config.get('order', { infer: true }).rpcTimeoutMs;
-  }
+  ) {}
 
   /**
    * Stores the order PENDING with its `order.created` event, asks inventory to reserve,
@@ -162,11 +156,11 @@ export class OrdersService implements BeforeApplicationShutdown {
 
   private async reserveStock(order: Order): Promise<Outcome> {
     try {
-      const answer = await this.inventory.request(
-        InventoryReserve,
-        { orderId: order.id, items: order.items },
-        { timeoutMs: this.rpcTimeoutMs },
-      );
+      // Times out after RPC_TIMEOUT_MS, the client's default (also the request's expiration).
+      const answer = await this.inventory.request(InventoryReserve, {
+        orderId: order.id,
+        items: order.items,
+      });
       if (answer.status === 'RESERVED') return { status: 'CONFIRMED' };
       if (answer.reason === 'ORDER_CLOSED') {
         return { status: 'REJECTED', reason: 'INVENTORY_UNAVAILABLE', skus: [] };
