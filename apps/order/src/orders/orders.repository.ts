@@ -18,7 +18,8 @@ export interface NewOrder {
   items: OrderItem[];
   clientId: string;
   idempotencyKey?: string;
-  requestHash: string;
+  /** Of the request that first used `idempotencyKey`; null without a key. */
+  requestHash: string | null;
 }
 
 /** An order placed earlier under the same Idempotency-Key, and the hash of its request. */

@@ -67,9 +67,10 @@ export class OrdersService implements BeforeApplicationShutdown {
    * the earlier order of the same Idempotency-Key (`replayed`). `complete` is the second half.
    */
   async accept(input: PlaceOrder, idempotencyKey?: string): Promise<Placed> {
-    const requestHash = hashRequest(input);
+    // Only a key's later requests are compared with the first: no key, nothing to hash.
+    const requestHash = idempotencyKey ? hashRequest(input) : null;
     if (idempotencyKey) {
-      const earlier = await this.replay(input.clientId, idempotencyKey, requestHash);
+      const earlier = await this.replay(input.clientId, idempotencyKey, requestHash!);
       if (earlier) return earlier;
     }
     const order = await this.unitOfWork.run(async (tx) => {
@@ -84,7 +85,7 @@ export class OrdersService implements BeforeApplicationShutdown {
     });
     if (order) return { order, replayed: false };
     // Another request with this key got in first (it waited for that one to commit).
-    const earlier = await this.replay(input.clientId, idempotencyKey!, requestHash);
+    const earlier = await this.replay(input.clientId, idempotencyKey!, requestHash!);
     if (!earlier) throw new Error(`Idempotency-Key ${idempotencyKey} refused, yet no order has it`);
     return earlier;
   }

@@ -35,7 +35,7 @@ export const insertPending = statement<
     items: string,
     clientId: string,
     idempotencyKey: string | null,
-    requestHash: string,
+    requestHash: string | null,
   ]
 >(
   'orders.insert-pending',
