@@ -20,6 +20,8 @@ export class AmqpConnection implements OnApplicationShutdown {
   private readonly logger = new Logger(AmqpConnection.name);
   private readonly manager: AmqpConnectionManager;
   private blockedReason: string | undefined;
+  /** Why the last attempt failed (a refused port, a certificate): start-up's error names it. */
+  private lastConnectError: string | undefined;
 
   constructor(@Inject(MESSAGING_OPTIONS) private readonly options: ResolvedMessagingOptions) {
     this.manager = amqp.connect([...options.urls], {
@@ -45,9 +47,10 @@ export class AmqpConnection implements OnApplicationShutdown {
     this.manager.on('disconnect', ({ err }) =>
       this.logger.warn(`RabbitMQ connection lost: ${err?.message ?? 'closed'}`),
     );
-    this.manager.on('connectFailed', ({ err, url }) =>
-      this.logger.warn(`Cannot connect to RabbitMQ at ${redact(String(url))}: ${err.message}`),
-    );
+    this.manager.on('connectFailed', ({ err, url }) => {
+      this.lastConnectError = err.message;
+      this.logger.warn(`Cannot connect to RabbitMQ at ${redact(String(url))}: ${err.message}`);
+    });
     this.manager.on('blocked', ({ reason }) => {
       this.blockedReason = reason;
       this.logger.warn(`RabbitMQ blocked publishing: ${reason}`);
@@ -89,7 +92,8 @@ export class AmqpConnection implements OnApplicationShutdown {
       await this.manager.connect({ timeout: timeoutMs });
     } catch (error) {
       const where = this.options.urls.map(redact).join(', ');
-      throw new Error(`RabbitMQ not reachable at ${where}: ${(error as Error).message}`, {
+      const last = this.lastConnectError ? ` (last attempt: ${this.lastConnectError})` : '';
+      throw new Error(`RabbitMQ not reachable at ${where}: ${(error as Error).message}${last}`, {
         cause: error,
       });
     }
