@@ -91,14 +91,20 @@ describe('a 3-node RabbitMQ cluster with quorum queues', () => {
       withFaultSystem(cluster!, 'quorum', { env: { RABBITMQ_QUEUE_TYPE: 'quorum' } }, (system) =>
         underLoad(
           system,
-          { sku: SKU, stock: STOCK, load: { max: 800, concurrency: 2, paceMs: 200 } },
+          // 4 confirmed orders before and after the fault (not 8): the case stays cheap in CI.
+          {
+            sku: SKU,
+            stock: STOCK,
+            confirmed: 4,
+            load: { max: 800, concurrency: 2, paceMs: 200 },
+          },
           async () => {
             const nodes = cluster!;
             await everyQueueReplicated(nodes, system, NODES);
             // The services stay on the first URL's node; the other two go: one member of
             // three is no majority, so no quorum queue can take (or confirm) a message.
             const [survivor, ...lost] = nodes.nodes;
-            for (const node of lost) await nodes.stopNode(node);
+            await Promise.all(lost.map((node) => nodes.stopNode(node)));
             // Witness: the cluster runs on one node, and publishes stop being confirmed:
             // outbox rows wait unpublished, and the same rows still wait a while later.
             expect(await nodes.runningMembers()).toEqual([survivor!.node]);
@@ -122,7 +128,7 @@ describe('a 3-node RabbitMQ cluster with quorum queues', () => {
             await Promise.all(lost.map((node) => nodes.startNode(node)));
             await everyQueueReplicated(nodes, system, NODES);
           },
-        ).then((outcome) => expect(outcome.confirmed).toBeGreaterThanOrEqual(16)),
+        ).then((outcome) => expect(outcome.confirmed).toBeGreaterThanOrEqual(8)),
       ),
     180_000,
   );

@@ -37,8 +37,13 @@ describe('the services and the broker over TLS (amqps://)', () => {
             expect(mine.length).toBeGreaterThan(0);
             expect(mine.filter((c) => !c.ssl)).toEqual([]);
           }
-          const outcome = await underLoad(system, { sku: SKU, stock: STOCK }, async () => {});
-          expect(outcome.confirmed).toBeGreaterThanOrEqual(16);
+          // No fault: the flow itself is the case, 4 confirmed orders twice are enough.
+          const outcome = await underLoad(
+            system,
+            { sku: SKU, stock: STOCK, confirmed: 4 },
+            async () => {},
+          );
+          expect(outcome.confirmed).toBeGreaterThanOrEqual(8);
         },
       ),
     120_000,
