@@ -37,10 +37,11 @@ describe('the services and the broker over TLS (amqps://)', () => {
             expect(mine.length).toBeGreaterThan(0);
             expect(mine.filter((c) => !c.ssl)).toEqual([]);
           }
-          // No fault: the flow itself is the case, 4 confirmed orders twice are enough.
+          // No fault: the flow itself is the case, 4 confirmed orders twice are enough; 3
+          // units of the scarce SKU, so that rejections likely travel over TLS too.
           const outcome = await underLoad(
             system,
-            { sku: SKU, stock: STOCK, confirmed: 4 },
+            { sku: SKU, stock: STOCK, confirmed: 4, scarce: 3 },
             async () => {},
           );
           expect(outcome.confirmed).toBeGreaterThanOrEqual(8);
