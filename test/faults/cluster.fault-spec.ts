@@ -7,6 +7,7 @@ import type { OrderLoad } from './support/order-load.js';
 import type { PrivateBroker } from './support/private-broker.js';
 import { PrivateCluster, type QuorumQueueStatus } from './support/private-cluster.js';
 import { ServiceProcess } from './support/processes.js';
+import { settingValue } from './support/shipped-cluster-conf.js';
 
 const SKU = 'FAULT-CLUSTER';
 const STOCK = 10_000;
@@ -25,6 +26,17 @@ describe('a 3-node RabbitMQ cluster with quorum queues', () => {
     await ServiceProcess.killAll();
     await cluster?.stop();
   }, 60_000);
+
+  it('runs every node with the shipped ops/rabbitmq/cluster.conf', async () => {
+    const nodes = cluster!;
+    expect(settingValue(nodes.conf, 'queue_leader_locator')).toBe('balanced');
+    for (const node of nodes.nodes) {
+      // Read from the running node: the settings it took, not the file written for it.
+      expect(await nodes.setting(node, 'queue_leader_locator')).toBe('{ok,<<"balanced">>}');
+      const peers = await nodes.setting(node, 'cluster_nodes');
+      for (const peer of nodes.nodes) expect(peers).toContain(`'${peer.node}'`);
+    }
+  });
 
   it(
     'keeps taking orders when a node stops or crashes, even the one leading the queues, and the node rejoins',
@@ -69,6 +81,54 @@ describe('a 3-node RabbitMQ cluster with quorum queues', () => {
           );
           expect(outcome.confirmed).toBeGreaterThanOrEqual(32);
         },
+      ),
+    180_000,
+  );
+
+  it(
+    'holds the events in the outbox while two of three nodes are down (no quorum), then delivers each once',
+    () =>
+      withFaultSystem(cluster!, 'quorum', { env: { RABBITMQ_QUEUE_TYPE: 'quorum' } }, (system) =>
+        underLoad(
+          system,
+          // 4 confirmed orders before and after the fault (not 8): the case stays cheap in CI.
+          {
+            sku: SKU,
+            stock: STOCK,
+            confirmed: 4,
+            load: { max: 800, concurrency: 2, paceMs: 200 },
+          },
+          async () => {
+            const nodes = cluster!;
+            await everyQueueReplicated(nodes, system, NODES);
+            // The services stay on the first URL's node; the other two go: one member of
+            // three is no majority, so no quorum queue can take (or confirm) a message.
+            const [survivor, ...lost] = nodes.nodes;
+            await Promise.all(lost.map((node) => nodes.stopNode(node)));
+            // Witness: the cluster runs on one node, and publishes stop being confirmed:
+            // outbox rows wait unpublished, and the same rows still wait a while later.
+            expect(await nodes.runningMembers()).toEqual([survivor!.node]);
+            const held = await waitFor(
+              'outbox rows to wait unpublished while the quorum is lost',
+              async () => {
+                const ids = await unpublished(system);
+                return ids.length >= 3 && ids;
+              },
+              { timeoutMs: 30_000 },
+            );
+            await waitFor(
+              'orders to keep coming while the quorum is lost',
+              async () => (await unpublished(system)).length > held.length,
+              { timeoutMs: 30_000 },
+            );
+            const stillHeld = new Set(await unpublished(system));
+            expect(held.filter((id) => !stillHeld.has(id))).toEqual([]);
+            expect(await nodes.runningMembers()).toEqual([survivor!.node]);
+
+            await Promise.all(lost.map((node) => nodes.startNode(node)));
+            await everyQueueReplicated(nodes, system, NODES);
+          },
+        ).then((outcome) => expect(outcome.confirmed).toBeGreaterThanOrEqual(8)),
       ),
     180_000,
   );
@@ -124,4 +184,14 @@ function report(load: OrderLoad, faultAt: number, what: string): void {
     `  [cluster] ${what}: first order placed after it confirmed ${first - faultAt} ms later; ` +
       `longest time without a confirmation ${gap} ms; ${rejected.length} order(s) rejected\n`,
   );
+}
+
+/** Ids of the outbox rows (order and inventory) not published yet. */
+async function unpublished(system: FaultSystem): Promise<string[]> {
+  const { rows } = await system.db.query<{ id: string }>(
+    `select 'orders:' || id as id from orders.outbox_messages where published_at is null
+     union all
+     select 'inventory:' || id from inventory.outbox_messages where published_at is null`,
+  );
+  return rows.map((r) => r.id);
 }

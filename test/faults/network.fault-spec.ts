@@ -8,6 +8,8 @@ import { ConnectionWitness } from './support/witness.js';
 const SKU = 'FAULT-NET';
 const STOCK = 10_000;
 const CASE_TIMEOUT_MS = 120_000;
+/** Short enough that a silent connection is given up within seconds (two heartbeats). */
+const HEARTBEAT_SECONDS = 2;
 
 /** Every service's AMQP connection goes through a TCP proxy the test controls. */
 describe('network failures between the services and the broker, under load', () => {
@@ -64,6 +66,35 @@ describe('network failures between the services and the broker, under load', () 
           await system.waitReady();
         });
       }),
+    CASE_TIMEOUT_MS,
+  );
+
+  it(
+    'detects a silently dead connection by its heartbeat, reconnects and loses nothing',
+    () =>
+      withFaultSystem(
+        broker(),
+        'silent',
+        { brokerProxy: true, env: { RABBITMQ_HEARTBEAT_SECONDS: String(HEARTBEAT_SECONDS) } },
+        async (system) => {
+          const proxy = system.brokerProxy!;
+          await underLoad(system, { sku: SKU, stock: STOCK }, async (load) => {
+            const connections = await ConnectionWitness.take(broker(), system);
+            // The open connections freeze for good, no FIN, no RST: only a heartbeat can tell.
+            // New connections pass, so a process that gave up on its old one gets through.
+            expect(proxy.stallOpen()).toBeGreaterThanOrEqual(SERVICES.length);
+            await connections.reconnected();
+            // Witness: every process replaced its connection while the old one was still
+            // frozen in the proxy, and said why (amqplib's own heartbeat check).
+            expect(proxy.frozenConnections).toBeGreaterThanOrEqual(SERVICES.length);
+            for (const name of SERVICES) {
+              expect(system.service(name).logs()).toContain('Heartbeat timeout');
+            }
+            await load.waitForConfirmed(4);
+            proxy.resume();
+          });
+        },
+      ),
     CASE_TIMEOUT_MS,
   );
 });

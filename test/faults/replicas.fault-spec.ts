@@ -46,8 +46,11 @@ describe('competing consumers: replicas of inventory and notification share thei
           'every replica to have handled messages of each shared queue',
           async () => {
             acks = await acksPerConsumer(broker().managementUrl, system.vhost);
-            return SHARED.every(([queue, service]) =>
-              pids(service).every((pid) => (acks[queue]?.[pid] ?? 0) > 0),
+            // Witness: the broker counts REPLICAS consumers acking on each shared queue.
+            return SHARED.every(
+              ([queue, service]) =>
+                Object.keys(acks[queue] ?? {}).length === REPLICAS &&
+                pids(service).every((pid) => (acks[queue]?.[pid] ?? 0) > 0),
             );
           },
           { timeoutMs: 30_000, intervalMs: 500 },

@@ -18,7 +18,7 @@ export interface BrokerConnection {
 }
 
 /** `connection_name` out of client properties listed as `[key, type, value]` triples. */
-function connectionName(properties: unknown[]): string {
+export function connectionName(properties: unknown[]): string {
   const entry = properties.find((p) => Array.isArray(p) && p[0] === 'connection_name');
   return entry ? String((entry as unknown[])[2]) : '';
 }

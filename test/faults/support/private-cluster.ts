@@ -1,8 +1,14 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { RabbitAdmin, waitFor } from '@app/messaging/testing';
 import { PrivateBroker } from './private-broker.js';
+import {
+  type ClusterConf,
+  SHIPPED_CLUSTER_CONF,
+  shippedClusterConf,
+} from './shipped-cluster-conf.js';
 
 export interface QuorumQueueStatus {
   name: string;
@@ -14,30 +20,48 @@ export interface QuorumQueueStatus {
 /**
  * A RabbitMQ cluster of private nodes on this machine: `PrivateBroker`s with their own names,
  * ports and data directories, sharing the Erlang cookie of the `rabbitmq` user (every node
- * runs as that user), joined with `rabbitmqctl join_cluster` to the first one
- * (https://www.rabbitmq.com/docs/clustering#creating). The machine's own broker is never
- * named, so it cannot be joined or stopped by accident. Nodes can be stopped and started
- * again (`stopNode`, `startNode`): a restarted node comes back as a member, with its data.
+ * runs as that user), each configured with the shipped ops/rabbitmq/cluster.conf (its peer
+ * list naming these nodes; see `shippedClusterConf`). Blank nodes started side by side may
+ * each come up alone before their peers answer, so a node the first one does not count is
+ * joined with `rabbitmqctl join_cluster` (https://www.rabbitmq.com/docs/clustering#creating).
+ * The machine's own broker is never named, so it cannot be joined or stopped by accident.
+ * Nodes can be stopped and started again (`stopNode`, `startNode`): a restarted node comes
+ * back as a member, with its data.
  */
 export class PrivateCluster {
   private readonly down = new Set<PrivateBroker>();
 
-  private constructor(readonly nodes: readonly PrivateBroker[]) {}
+  private constructor(
+    readonly nodes: readonly PrivateBroker[],
+    /** What the nodes were configured with, out of the shipped file. */
+    readonly conf: ClusterConf,
+  ) {}
 
   static async start(size = 3): Promise<PrivateCluster> {
     const id = randomBytes(3).toString('hex');
+    const names = Array.from({ length: size }, (_, i) => `cluster-${id}-${i + 1}`);
+    const conf = shippedClusterConf(
+      names.map((name) => `${name}@localhost`),
+      execFileSync('rabbitmqctl', ['version']).toString().trim(),
+    );
+    if (conf.skipped.length > 0) {
+      process.stderr.write(
+        `  [cluster] ${SHIPPED_CLUSTER_CONF} lines this RabbitMQ does not know, left out: ${conf.skipped.join('; ')}\n`,
+      );
+    }
     const started = await Promise.allSettled(
-      Array.from({ length: size }, (_, i) =>
-        PrivateBroker.start({ name: `cluster-${id}-${i + 1}`, startTimeoutMs: 90_000 }),
+      names.map((name) =>
+        PrivateBroker.start({ name, startTimeoutMs: 90_000, config: conf.lines }),
       ),
     );
     const nodes = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
-    const cluster = new PrivateCluster(nodes);
+    const cluster = new PrivateCluster(nodes, conf);
     try {
       const failed = started.find((s) => s.status === 'rejected');
       if (failed) throw (failed as PromiseRejectedResult).reason;
       const [seed, ...others] = nodes;
       for (const node of others) {
+        if ((await cluster.runningMembers()).includes(node.node)) continue; // found its peers
         await node.ctl('stop_app');
         await node.ctl('reset');
         await node.ctl('join_cluster', seed!.node);
@@ -49,6 +73,14 @@ export class PrivateCluster {
       throw error;
     }
     return cluster;
+  }
+
+  /**
+   * The value of a `rabbit` application setting on a running node, as Erlang prints it
+   * (`queue_leader_locator` → `{ok,<<"balanced">>}`): what the node runs with, not the file.
+   */
+  async setting(node: PrivateBroker, key: string): Promise<string> {
+    return (await node.ctl('eval', `application:get_env(rabbit, ${key}).`)).trim();
   }
 
   /** Every node's AMQP URL, in node order (what RABBITMQ_URL lists). */
@@ -104,7 +136,11 @@ export class PrivateCluster {
       .sort();
     await waitFor(
       `cluster members ${expected.join(', ')} to be running`,
-      async () => JSON.stringify(await this.runningMembers()) === JSON.stringify(expected),
+      // Every one of them, not exactly them: another node may finish booting meanwhile.
+      async () => {
+        const running = await this.runningMembers();
+        return expected.every((node) => running.includes(node));
+      },
       { timeoutMs, intervalMs: 500 },
     );
   }

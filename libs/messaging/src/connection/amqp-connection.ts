@@ -29,6 +29,8 @@ export class AmqpConnection implements OnApplicationShutdown {
   private closing = false;
   /** Status and events, which AmqpServer and AmqpClient hand on as Nest transports do. */
   readonly events = new TransportEvents();
+  /** Why the last attempt failed (a refused port, a certificate): start-up's error names it. */
+  private lastConnectError: string | undefined;
 
   constructor(@Inject(MESSAGING_OPTIONS) private readonly options: ResolvedMessagingOptions) {
     this.manager = amqp.connect([...options.urls], {
@@ -61,6 +63,7 @@ export class AmqpConnection implements OnApplicationShutdown {
       if (!this.closing) this.setStatus('reconnecting');
     });
     this.manager.on('connectFailed', ({ err, url }) => {
+      this.lastConnectError = err.message;
       this.logger.warn(`Cannot connect to RabbitMQ at ${redact(String(url))}: ${err.message}`);
       this.setStatus('reconnecting');
       this.events.emit('error', err);
@@ -126,7 +129,8 @@ export class AmqpConnection implements OnApplicationShutdown {
       await this.manager.connect({ timeout: timeoutMs });
     } catch (error) {
       const where = this.options.urls.map(redact).join(', ');
-      throw new Error(`RabbitMQ not reachable at ${where}: ${(error as Error).message}`, {
+      const last = this.lastConnectError ? ` (last attempt: ${this.lastConnectError})` : '';
+      throw new Error(`RabbitMQ not reachable at ${where}: ${(error as Error).message}${last}`, {
         cause: error,
       });
     }

@@ -7,6 +7,8 @@ interface Pipe {
   held: { to: Socket; chunk: Buffer | null }[];
   /** A side closed during the stall: the pipe goes once what it held is delivered. */
   closedWhileStalled: boolean;
+  /** Frozen by stallOpen(): held like under stall(), while new connections pass. */
+  frozen: boolean;
 }
 
 /**
@@ -66,6 +68,22 @@ export class TcpProxy {
   }
 
   /**
+   * Freezes only the connections open now, as stall() does; new ones pass (a route to the
+   * broker that died silently while another one works): a peer's heartbeat must notice, and
+   * its reconnect gets through. Returns how many it froze; resume() thaws them.
+   */
+  stallOpen(): number {
+    this.heldBytes = 0;
+    for (const pipe of this.pipes) pipe.frozen = true;
+    return this.pipes.size;
+  }
+
+  /** Connections frozen by stallOpen() still held open by the proxy (no FIN, no RST sent). */
+  get frozenConnections(): number {
+    return [...this.pipes].filter((p) => p.frozen).length;
+  }
+
+  /**
    * Bytes the clients sent since the last stall() that the proxy held back: evidence that
    * a client tried to talk through the frozen network.
    */
@@ -85,6 +103,7 @@ export class TcpProxy {
   resume(): void {
     this.stalled = false;
     for (const pipe of [...this.pipes]) {
+      pipe.frozen = false;
       for (const { to, chunk } of pipe.held.splice(0)) {
         if (to.destroyed) continue;
         if (chunk) to.write(chunk);
@@ -124,7 +143,7 @@ export class TcpProxy {
       return;
     }
     const upstream = createConnection({ host: this.target.host, port: this.target.port });
-    const pipe: Pipe = { client, upstream, held: [], closedWhileStalled: false };
+    const pipe: Pipe = { client, upstream, held: [], closedWhileStalled: false, frozen: false };
     this.pipes.add(pipe);
     client.setNoDelay(true);
     upstream.setNoDelay(true);
@@ -133,7 +152,7 @@ export class TcpProxy {
     // A peer that goes away during a stall (a killed process) has what it sent delivered
     // on resume(), as a real network would have; cut() discards it.
     const closed = () => {
-      if (this.stalled) pipe.closedWhileStalled = true;
+      if (this.stalled || pipe.frozen) pipe.closedWhileStalled = true;
       else this.drop(pipe);
     };
     for (const socket of [client, upstream]) {
@@ -149,7 +168,7 @@ export class TcpProxy {
   private forward(pipe: Pipe, from: Socket, to: Socket): void {
     const fromClient = from === pipe.client;
     from.on('data', (chunk: Buffer) => {
-      if (this.stalled || pipe.held.length > 0) {
+      if (this.stalled || pipe.frozen || pipe.held.length > 0) {
         pipe.held.push({ to, chunk });
         if (fromClient) this.heldBytes += chunk.length;
         return;
@@ -160,7 +179,7 @@ export class TcpProxy {
       }
     });
     from.on('end', () => {
-      if (this.stalled || pipe.held.length > 0) pipe.held.push({ to, chunk: null });
+      if (this.stalled || pipe.frozen || pipe.held.length > 0) pipe.held.push({ to, chunk: null });
       else to.end();
     });
   }

@@ -98,6 +98,15 @@ describe('loadServiceConfig', () => {
     }
   });
 
+  it('passes the heartbeat and the connect timeout to messaging', () => {
+    const set = load({
+      ...VALID,
+      RABBITMQ_HEARTBEAT_SECONDS: '2',
+      RABBITMQ_CONNECT_TIMEOUT_MS: '5000',
+    });
+    expect(set.config.messaging).toMatchObject({ heartbeatSeconds: 2, connectTimeoutMs: 5_000 });
+  });
+
   it('names RABBITMQ_CA_FILE when the file cannot be read', () => {
     const error = configError(() => load({ ...VALID, RABBITMQ_CA_FILE: '/nonexistent/ca.pem' }));
     expect(error.problems[0]).toMatch(/^RABBITMQ_CA_FILE: cannot read \/nonexistent\/ca\.pem/);
@@ -179,6 +188,8 @@ describe('loadServiceConfig', () => {
         shutdownTimeoutMs: 10000,
         maxMessageBytes: 65536,
         deadLetterQueueMaxLength: 100000,
+        heartbeatSeconds: 10,
+        connectTimeoutMs: 30000,
       },
       log: { format: 'pretty', level: 'log' },
       tracing: { exporter: 'none' },

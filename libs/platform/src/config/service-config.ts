@@ -67,6 +67,10 @@ export const serviceEnv = {
   RABBITMQ_QUEUE_TYPE: z.enum(['classic', 'quorum']).default(Defaults.queueType),
   /** PEM file of the CA that signed the broker's certificate, for amqps:// URLs. */
   RABBITMQ_CA_FILE: z.string().optional(),
+  /** AMQP heartbeat: a connection silent for two of these is taken for dead and replaced. */
+  RABBITMQ_HEARTBEAT_SECONDS: positiveInt.default(Defaults.heartbeatSeconds),
+  /** How long start-up waits for the broker before the service exits. */
+  RABBITMQ_CONNECT_TIMEOUT_MS: positiveInt.default(Defaults.connectTimeoutMs),
   RETRY_IMMEDIATE: z.coerce.number().int().min(0).max(10).default(Defaults.immediateRetries),
   RETRY_DELAYS_MS: z
     .string()
@@ -166,6 +170,8 @@ export function loadServiceConfig<E extends z.ZodObject>(
       service,
       prefetch: parsed.RABBITMQ_PREFETCH,
       queueType: parsed.RABBITMQ_QUEUE_TYPE as QueueType,
+      heartbeatSeconds: parsed.RABBITMQ_HEARTBEAT_SECONDS,
+      connectTimeoutMs: parsed.RABBITMQ_CONNECT_TIMEOUT_MS,
       tls: parsed.RABBITMQ_CA_FILE ? { ca: [readCaFile(parsed.RABBITMQ_CA_FILE)] } : undefined,
       retry: { immediate: parsed.RETRY_IMMEDIATE, delaysMs: parsed.RETRY_DELAYS_MS },
       shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS,
