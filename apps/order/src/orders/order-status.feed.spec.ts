@@ -9,18 +9,30 @@ const pending = pendingOrder;
 
 function feed(limits = { maxStreamsPerClient: 5, maxLifetimeMs: 60_000 }) {
   const notifier = new OrderStatusNotifier();
-  const find = jest.fn(async (): Promise<Order> => pending);
+  const findMany = jest.fn(async (ids: string[]): Promise<Order[]> =>
+    ids.map((id) => ({ ...pending, id })),
+  );
   const config = { get: () => ({ statusStreams: limits }) };
   return {
-    feed: new OrderStatusFeed({ find } as never, notifier, config as never),
+    feed: new OrderStatusFeed({ findMany } as never, notifier, config as never),
     notifier,
-    find,
+    find: findMany,
   };
 }
 
 describe('OrderStatusFeed', () => {
   afterEach(() => {
     jest.useRealTimers();
+  });
+
+  it('hands each stream the re-read of its own order, changed by another replica', async () => {
+    jest.useFakeTimers();
+    const { feed: f, find } = feed();
+    find.mockImplementation(async () => [{ ...pending, status: 'CONFIRMED' as const }]);
+    const seen = firstValueFrom(f.follow(pending, 'web').pipe(toArray()));
+
+    await jest.advanceTimersByTimeAsync(STATUS_POLL_MS);
+    expect((await seen).map((o) => o.status)).toEqual(['PENDING', 'CONFIRMED']);
   });
 
   it('gives a settled order once and completes', async () => {
@@ -50,13 +62,15 @@ describe('OrderStatusFeed', () => {
     expect((await seen).map((o) => o.status)).toEqual(['PENDING']);
   });
 
-  it('re-reads an order once per tick however many streams follow it', async () => {
+  it('re-reads every followed order in one query per tick, however many streams follow them', async () => {
     jest.useFakeTimers();
     const { feed: f, find } = feed();
-    const streams = [1, 2, 3].map(() => f.follow(pending, 'web').subscribe());
+    const other = { ...pending, id: '7c0e5d1a-9b2f-4c3e-8d4a-1f2e3d4c5b6a' };
+    const streams = [pending, pending, other].map((o) => f.follow(o, 'web').subscribe());
 
     await jest.advanceTimersByTimeAsync(STATUS_POLL_MS * 3);
     expect(find).toHaveBeenCalledTimes(3);
+    expect(find).toHaveBeenLastCalledWith([pending.id, other.id]);
 
     streams.forEach((s) => s.unsubscribe());
     await jest.advanceTimersByTimeAsync(STATUS_POLL_MS * 3);

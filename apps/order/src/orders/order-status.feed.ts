@@ -1,19 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import {
-  catchError,
   concat,
   distinctUntilChanged,
-  EMPTY,
-  filter,
   finalize,
-  from,
-  interval,
   merge,
-  type Observable,
+  Observable,
   of,
-  share,
-  switchMap,
+  type Subscriber,
   takeUntil,
   takeWhile,
   timer,
@@ -23,7 +17,7 @@ import type { Order } from './order.js';
 import { OrderStatusNotifier } from './order-status.notifier.js';
 import { OrdersRepository } from './orders.repository.js';
 
-/** How often an order followed by status streams is re-read (changes made by other replicas). */
+/** How often the orders followed by status streams are re-read (changes made by other replicas). */
 export const STATUS_POLL_MS = 1_000;
 
 /** A client asked for more status streams at once than it may hold. */
@@ -36,13 +30,16 @@ export class TooManyStreamsError extends Error {
 
 /**
  * The status streams of GET /orders/:id/events: each order's changes as they commit here
- * (OrderStatusNotifier) and as one shared re-read per order id every STATUS_POLL_MS (another
- * replica's changes), however many streams follow it. A client holds at most
- * `maxStreamsPerClient` streams at once, and each ends after `maxLifetimeMs`.
+ * (OrderStatusNotifier, told after the commit) and as the process's one re-read of every
+ * followed order each STATUS_POLL_MS (another replica's changes), however many streams follow
+ * them. A client holds at most `maxStreamsPerClient` streams at once, and each ends after
+ * `maxLifetimeMs`.
  */
 @Injectable()
 export class OrderStatusFeed {
-  private readonly polls = new Map<string, Observable<Order>>();
+  /** The streams (their re-read side) of each order followed in this process. */
+  private readonly followed = new Map<string, Set<Subscriber<Order>>>();
+  private poll: NodeJS.Timeout | undefined;
   private readonly open = new Map<string, number>();
   private readonly maxStreamsPerClient: number;
   private readonly maxLifetimeMs: number;
@@ -85,18 +82,37 @@ export class OrderStatusFeed {
     else this.open.delete(clientId);
   }
 
-  /** One poll per order id, shared by its streams, gone with the last of them. */
+  /**
+   * The order as re-read by the process's one poll: every STATUS_POLL_MS, one query for all
+   * the orders followed here (changes made by other replicas), however many streams follow
+   * them; the poll stops with the last stream.
+   */
   private reread(id: string): Observable<Order> {
-    let poll = this.polls.get(id);
-    if (!poll) {
-      poll = interval(STATUS_POLL_MS).pipe(
-        switchMap(() => from(this.orders.find(id)).pipe(catchError(() => EMPTY))),
-        filter((o): o is Order => o !== undefined),
-        finalize(() => this.polls.delete(id)),
-        share(),
-      );
-      this.polls.set(id, poll);
+    return new Observable<Order>((subscriber) => {
+      let followers = this.followed.get(id);
+      if (!followers) this.followed.set(id, (followers = new Set()));
+      followers.add(subscriber);
+      this.poll ??= setInterval(() => void this.rereadAll(), STATUS_POLL_MS);
+      return () => {
+        followers.delete(subscriber);
+        if (followers.size === 0) this.followed.delete(id);
+        if (this.followed.size === 0) {
+          clearInterval(this.poll);
+          this.poll = undefined;
+        }
+      };
+    });
+  }
+
+  private async rereadAll(): Promise<void> {
+    let orders: Order[];
+    try {
+      orders = await this.orders.findMany([...this.followed.keys()]);
+    } catch {
+      return; // the next tick tries again; the in-process notifier still works
     }
-    return poll;
+    for (const order of orders) {
+      for (const follower of this.followed.get(order.id) ?? []) follower.next(order);
+    }
   }
 }

@@ -51,6 +51,11 @@ export class OrdersRepository {
     return row && toOrder(row);
   }
 
+  /** Those of `ids` that exist, in no particular order. */
+  async findMany(ids: string[]): Promise<Order[]> {
+    return (await this.db.query(sql.findByIds, [ids])).map(toOrder);
+  }
+
   async findForUpdate(tx: Transaction, id: string, owner?: Owner): Promise<Order | undefined> {
     const [row] = await tx.query(sql.lockById, [id, owner ?? null]);
     return row && toOrder(row);

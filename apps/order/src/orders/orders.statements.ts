@@ -50,6 +50,11 @@ export const findById = statement<OrderRow, [id: string, owner: Owner]>(
   `select ${COLUMNS} from orders where id = $1 and ($2::text is null or client_id = $2)`,
 );
 
+export const findByIds = statement<OrderRow, [ids: string[]]>(
+  'orders.find-many',
+  `select ${COLUMNS} from orders where id = any($1::uuid[])`,
+);
+
 export const lockById = statement<OrderRow, [id: string, owner: Owner]>(
   'orders.lock',
   `select ${COLUMNS} from orders where id = $1 and ($2::text is null or client_id = $2)
