@@ -48,9 +48,7 @@ export function publishProperties(
     correlationId: meta.correlationId,
     appId: sender.appId,
     userId: sender.userId,
-    headers: meta.headers
-      ? { ...meta.headers, [HeaderNames.version]: meta.version }
-      : versionHeaders(meta.version),
+    headers: headersOf(meta),
     persistent: extra.persistent,
     replyTo: extra.replyTo,
     expiration: extra.expiration,
@@ -73,10 +71,15 @@ export function replyProperties(
     type: meta.type,
     correlationId: meta.correlationId,
     userId: sender.userId,
-    headers: meta.headers
-      ? { ...meta.headers, [HeaderNames.version]: meta.version }
-      : versionHeaders(meta.version),
+    headers: headersOf(meta),
   };
+}
+
+/** The message's own headers (say, its trace) with its version, or the shared version table. */
+function headersOf(meta: Pick<OutgoingMeta, 'version' | 'headers'>): Record<string, unknown> {
+  return meta.headers
+    ? { ...meta.headers, [HeaderNames.version]: meta.version }
+    : versionHeaders(meta.version);
 }
 
 const sharedVersionHeaders = new Map<number, Record<string, unknown>>();
