@@ -56,10 +56,10 @@ describe('the services and the broker over TLS (amqps://)', () => {
     const database = await createTestDatabase('faults_tls_wrong_ca');
     const [port] = await freePorts(1);
     try {
-      // Its readiness, asked all along: it never says ready (nothing listens before the
-      // broker connection is up, which a readiness probe takes for not ready).
+      // Its readiness, asked all along: it never says ready, and once it listens (before the
+      // broker connection is up) it says why it is not.
       let probing = true;
-      const readiness: number[] = [];
+      const readiness: { status: number; body: string }[] = [];
       const probe = (async () => {
         while (probing) {
           readiness.push(await status(`http://127.0.0.1:${port}/health/ready`));
@@ -84,7 +84,9 @@ describe('the services and the broker over TLS (amqps://)', () => {
       probing = false;
       await probe;
       const output = exited.stdout + exited.stderr;
-      expect(readiness.filter((s) => s === 200)).toEqual([]);
+      expect(readiness.filter((r) => r.status === 200)).toEqual([]);
+      const answered = readiness.filter((r) => r.status === 503);
+      expect(answered.length).toBeGreaterThan(0);
       expect(exited.code).toBe(1);
       // The reason is the certificate, named at each attempt and in the error it exits with.
       const refused = /self-signed certificate in certificate chain|unable to get local issuer/;
@@ -93,6 +95,13 @@ describe('the services and the broker over TLS (amqps://)', () => {
         refused,
       );
       expect(lines.find((l) => l.includes('RabbitMQ not reachable at amqps://'))).toMatch(refused);
+      // And readiness said so: the broker down, with the certificate as the last attempt's error.
+      const said = answered.map((r) => JSON.parse(r.body) as { error?: { rabbitmq?: unknown } });
+      expect(said.at(-1)?.error?.rabbitmq).toEqual({
+        status: 'down',
+        message: 'not connected',
+        lastAttempt: expect.stringMatching(refused),
+      });
       // The broker never had it as a client.
       expect(await tls.connections(vhost)).toEqual([]);
     } finally {
@@ -103,12 +112,11 @@ describe('the services and the broker over TLS (amqps://)', () => {
 });
 
 /** The HTTP status of `url`, or 0 when nothing answers. */
-async function status(url: string): Promise<number> {
+async function status(url: string): Promise<{ status: number; body: string }> {
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(1_000) });
-    await res.arrayBuffer();
-    return res.status;
+    return { status: res.status, body: await res.text() };
   } catch {
-    return 0;
+    return { status: 0, body: '' };
   }
 }

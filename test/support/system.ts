@@ -110,6 +110,8 @@ export class TestSystem {
       ? { ...loaded, tracing: { ...loaded.tracing, spanExporter } }
       : loaded;
     const app = await createServiceApp(definition.module(config), config, definition);
+    // The transport first: a test's first request finds the service consuming.
+    await app.startAllMicroservices();
     await app.listen(0, '127.0.0.1');
     return app;
   }

@@ -24,7 +24,9 @@ export interface ServiceAppOptions {
 
 /**
  * Builds a service the same way in `main.ts` and in e2e tests: HTTP API plus the AMQP
- * transport strategy, structured logs, correlation ids, domain-error mapping. Does not listen yet.
+ * transport strategy, structured logs, correlation ids, domain-error mapping. Neither listens
+ * nor starts the transport yet (`app.listen`, `app.startAllMicroservices`): `runService`
+ * listens first, so that readiness answers while the broker connection is being made.
  */
 export async function createServiceApp(
   module: DynamicModule,
@@ -49,7 +51,6 @@ export async function createServiceApp(
     new DomainErrorFilter(options.errorStatus ?? {}, app.get(HttpAdapterHost).httpAdapter),
   );
   connectMessaging(app);
-  await app.startAllMicroservices();
   return app;
 }
 
@@ -62,7 +63,8 @@ export interface ServiceDefinition<C extends ServiceConfig> {
 
 /**
  * `main.ts`: read `.env` if present, validate the config (exit 1 naming every bad variable),
- * build, listen, and shut down cleanly on SIGTERM/SIGINT with exit code 0.
+ * build, listen, connect to the broker (exit 1 naming why it stays unreachable), and shut down
+ * cleanly on SIGTERM/SIGINT with exit code 0.
  */
 export async function runService<C extends ServiceConfig>(
   definition: ServiceDefinition<C>,
@@ -79,6 +81,8 @@ export async function runService<C extends ServiceConfig>(
   const app = await createServiceApp(definition.module(config), config, definition);
   // One service per process here: the OpenTelemetry API may serve its tracer to everyone.
   if (tracingEnabled(config.tracing)) app.get(Tracing).registerGlobal();
+  // Listening before the broker connection is up: /health/ready answers 503 with the reason
+  // (a refused port, a certificate) instead of nothing, which probes and operators can read.
   await app.listen(config.http.port, config.http.host);
   const logger = new Logger('Bootstrap');
   logger.log(`${config.service} listening on http://${config.http.host}:${config.http.port}`);
@@ -97,5 +101,11 @@ export async function runService<C extends ServiceConfig>(
         },
       );
     });
+  }
+  try {
+    await app.startAllMicroservices();
+  } catch (error) {
+    logger.error(`Cannot start: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
   }
 }

@@ -52,6 +52,7 @@ export class AmqpConnection implements OnApplicationShutdown {
           'amqplib socket not found: writes are not coalesced (slower, still correct)',
         );
       this.logger.log(`Connected to RabbitMQ at ${redact(String(url))}`);
+      this.lastConnectError = undefined;
       this.setStatus('connected');
       this.events.emit('connect');
     });
@@ -86,6 +87,11 @@ export class AmqpConnection implements OnApplicationShutdown {
 
   isConnected(): boolean {
     return this.manager.isConnected();
+  }
+
+  /** Why the last connection attempt failed (a refused port, a certificate), if one did. */
+  get lastConnectFailure(): string | undefined {
+    return this.lastConnectError;
   }
 
   /** Set while the broker refuses publishes (memory or disk alarm). */

@@ -34,7 +34,13 @@ export class HealthController {
     return this.health.check([
       () => {
         const rabbit = this.indicators.check('rabbitmq');
-        if (!this.broker.isConnected()) return rabbit.down('not connected');
+        if (!this.broker.isConnected()) {
+          // Why the last attempt failed (a refused port, a certificate), for whoever probes.
+          const lastAttempt = this.broker.lastConnectFailure;
+          return lastAttempt
+            ? rabbit.down({ message: 'not connected', lastAttempt })
+            : rabbit.down('not connected');
+        }
         const blocked = this.broker.blocked;
         return blocked ? rabbit.degraded({ blocked }) : rabbit.up();
       },
