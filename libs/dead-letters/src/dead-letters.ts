@@ -1,23 +1,12 @@
 import amqplib, { type ChannelModel, type ConfirmChannel, type GetMessage } from 'amqplib';
-import {
-  brokerUserOf,
-  deadLetterQueue,
-  Defaults,
-  eventsQueue,
-  HeaderNames,
-  publishConfirmed,
-  serviceExchange,
-} from '@app/messaging';
-import { type DeadLetterFilter, limitOf, matches, selectsAll } from './filter.js';
-import { resolveOrigin } from './origin.js';
-import { type Arrival, replayProperties } from './replay-properties.js';
-import {
-  type DeadLetter,
-  type DeadLetterSummary,
-  describeDeadLetter,
-  headersOf,
-  summarize,
-} from './summary.js';
+import { brokerUserOf, deadLetterQueue, Defaults, publishConfirmed } from '@app/messaging';
+import { type DeadLetterFilter, limitOf, selectsAll } from './filter.js';
+import { scanQueue, type StopReason } from './queue-scan.js';
+import { replayProperties } from './replay-properties.js';
+import { replayTarget } from './replay-target.js';
+import { type DeadLetter, type DeadLetterSummary, describeDeadLetter } from './summary.js';
+
+export type { StopReason } from './queue-scan.js';
 
 export type { DeadLetterFilter } from './filter.js';
 export type { Origin } from './origin.js';
@@ -33,7 +22,6 @@ export interface DeadLettersOptions {
 }
 
 /** Why a scan ended: the end of the queue as it was when the command began, or a bound. */
-export type StopReason = 'end' | 'count' | 'scan-limit' | 'timeout';
 
 export interface Scan {
   queue: string;
@@ -196,10 +184,7 @@ export class DeadLetters {
     await this.connection.close().catch(() => undefined);
   }
 
-  /**
-   * Reads the queue message by message and hands each match to `act`, which may settle it;
-   * every message left unsettled is requeued when the scan ends.
-   */
+  /** `scanQueue` on a channel of its own, within the tool's bounds. */
   private async scan(
     serviceOrQueue: string,
     filter: DeadLetterFilter,
@@ -215,37 +200,11 @@ export class DeadLetters {
     const queue = deadLetterQueueName(serviceOrQueue);
     return this.withChannel(queue, async (ch) => {
       prepare(ch);
-      const deadline = Date.now() + this.timeoutMs;
-      let scanned = 0;
-      let matched = 0;
-      let depth = Number.POSITIVE_INFINITY;
-      const boundReached = (): StopReason | undefined => {
-        if (scanned >= depth) return 'end';
-        if (matched >= limit) return 'count';
-        if (scanned >= this.scanLimit) return 'scan-limit';
-        if (Date.now() > deadline) return 'timeout';
-        return undefined;
-      };
-      let stoppedBy: StopReason | undefined;
-      try {
-        while (!(stoppedBy = boundReached())) {
-          const msg = await ch.get(queue, { noAck: false });
-          if (!msg) {
-            stoppedBy = 'end';
-            break;
-          }
-          if (scanned === 0) depth = msg.fields.messageCount + 1;
-          scanned++;
-          const summary = summarize(msg);
-          if (!matches(summary, filter)) continue;
-          matched++;
-          await act(msg, summary, ch, queue);
-        }
-      } finally {
-        // Every delivery not settled above goes back, in its place.
-        safely(() => ch.nackAll(true));
-      }
-      return { queue, scanned, stoppedBy };
+      const bounds = { limit, scanLimit: this.scanLimit, deadline: Date.now() + this.timeoutMs };
+      const scanned = await scanQueue(ch, queue, filter, bounds, (msg, summary) =>
+        act(msg, summary, ch, queue),
+      );
+      return { queue, ...scanned };
     });
   }
 
@@ -274,46 +233,9 @@ export class DeadLetters {
   }
 }
 
-/**
- * Where a replay sends a dead letter, or why it cannot. Any publisher can set
- * `x-original-queue`, so it only chooses among the service's own queues: its events queue,
- * the one queue its exchange routes replays to (an RPC request's caller is long gone).
- */
-function replayTarget(
-  msg: GetMessage,
-  dlq: string,
-): { exchange: string; to: string; arrival: Arrival } | { why: string } {
-  const origin = resolveOrigin(headersOf(msg));
-  if (!origin) return { why: 'no x-original-queue or x-death header: its queue is unknown' };
-  if (origin.queue === dlq) return { why: 'its original queue is this dead-letter queue' };
-  const service = dlq.slice(0, -'.dlq'.length);
-  if (origin.queue !== eventsQueue(service)) {
-    return {
-      why: `it names ${origin.queue}, not ${eventsQueue(service)}: replays stay in ${service}`,
-    };
-  }
-  // What the consumer judges the copy by: the service's own record, or the broker's (x-death,
-  // and the user_id it kept) for what the broker dead-lettered by itself.
-  const arrival: Arrival = {
-    exchange: origin.exchange,
-    routingKey: origin.routingKey,
-    userId:
-      (headersOf(msg)[HeaderNames.originalUserId] as string | undefined) ?? msg.properties.userId,
-  };
-  return { exchange: serviceExchange(service), to: origin.queue, arrival };
-}
-
 function explain(error: unknown, queue: string): unknown {
   if ((error as { code?: unknown })?.code === 404) {
     return new Error(`queue "${queue}" does not exist`, { cause: error });
   }
   return error;
-}
-
-function safely(fn: () => void): void {
-  try {
-    fn();
-  } catch {
-    // the channel is already closed: the broker requeued its unacked deliveries itself
-  }
 }
