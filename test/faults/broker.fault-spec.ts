@@ -1,6 +1,14 @@
 import { setTimeout as outage } from 'node:timers/promises';
 import { describe, expect, it } from '@jest/globals';
-import { waitFor } from '@app/messaging/testing';
+import {
+  AmqpClient,
+  AmqpConnection,
+  AmqpServer,
+  resolveMessagingOptions,
+  type TransportStatus,
+} from '@app/messaging';
+import { waitFor, withVhost } from '@app/messaging/testing';
+import { ProbeEcho, probeContracts, startProbeApp } from '../messaging/transport-app.js';
 import { http } from '../support/http.js';
 import { usePrivateBroker, withFaultSystem } from './support/fault-system.js';
 import { underLoad } from './support/invariants.js';
@@ -112,6 +120,63 @@ describe('broker failures under load', () => {
           );
         });
       }),
+    CASE_TIMEOUT_MS,
+  );
+
+  it(
+    "reports the stop as Nest's transports do: status and events on the server and the client",
+    async () => {
+      const vhost = await broker().admin.createVhost('faults-transport-status');
+      const url = withVhost(broker().amqpUrl, vhost);
+      const app = await startProbeApp({ urls: url, service: 'probe' });
+      const options = resolveMessagingOptions({
+        urls: url,
+        service: 'caller',
+        contracts: probeContracts,
+      });
+      const connection = new AmqpConnection(options);
+      const client = new AmqpClient(connection, options);
+      try {
+        const server = app.get(AmqpServer);
+        const serverSeen: TransportStatus[] = [];
+        const clientSeen: TransportStatus[] = [];
+        server.status.subscribe((s) => serverSeen.push(s));
+        client.status.subscribe((s) => clientSeen.push(s));
+        const disconnects: unknown[] = [];
+        const errors: unknown[] = [];
+        server.on('disconnect', (error) => disconnects.push(error));
+        client.on('error', (error) => errors.push(error));
+        await client.connect();
+        await waitFor('the client to connect', () => clientSeen.at(-1) === 'connected');
+
+        await broker().ctl('stop_app');
+        // The witness: the node's application is down (its status says so) ...
+        await expect(broker().ctl('list_vhosts')).rejects.toThrow(
+          /requires the 'rabbit' app to be running/,
+        );
+        // ... and both ends said so, and keep trying.
+        await waitFor('the server to report it', () => serverSeen.at(-1) === 'reconnecting');
+        await waitFor('the client to report it', () => clientSeen.at(-1) === 'reconnecting');
+        await waitFor('a refused attempt to reach the client', () => errors.length > 0);
+        expect(disconnects.length).toBeGreaterThanOrEqual(1);
+
+        await broker().ctl('start_app');
+        await waitFor('the server to reconnect', () => serverSeen.at(-1) === 'connected', {
+          timeoutMs: 60_000,
+        });
+        await waitFor('the client to reconnect', () => clientSeen.at(-1) === 'connected', {
+          timeoutMs: 60_000,
+        });
+        expect(serverSeen.slice(0, 3)).toEqual(['connected', 'disconnected', 'reconnecting']);
+        expect(await client.request(ProbeEcho, { text: 'back' })).toEqual({ text: 'back' });
+      } finally {
+        await client.close();
+        await connection.onApplicationShutdown();
+        await app.close();
+        await broker().ctl('start_app'); // at once if it runs; the other cases need it
+        await broker().admin.deleteVhost(vhost);
+      }
+    },
     CASE_TIMEOUT_MS,
   );
 });
