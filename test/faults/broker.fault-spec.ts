@@ -1,14 +1,13 @@
 import { setTimeout as outage } from 'node:timers/promises';
 import { describe, expect, it } from '@jest/globals';
-import {
-  AmqpClient,
-  AmqpConnection,
-  AmqpServer,
-  resolveMessagingOptions,
-  type TransportStatus,
-} from '@app/messaging';
+import { AmqpServer } from '@app/messaging';
 import { waitFor, withVhost } from '@app/messaging/testing';
-import { ProbeEcho, probeContracts, startProbeApp } from '../messaging/transport-app.js';
+import {
+  ProbeEcho,
+  recordStatus,
+  startProbeApp,
+  startProbeCaller,
+} from '../messaging/transport-app.js';
 import { http } from '../support/http.js';
 import { usePrivateBroker, withFaultSystem } from './support/fault-system.js';
 import { underLoad } from './support/invariants.js';
@@ -129,19 +128,11 @@ describe('broker failures under load', () => {
       const vhost = await broker().admin.createVhost('faults-transport-status');
       const url = withVhost(broker().amqpUrl, vhost);
       const app = await startProbeApp({ urls: url, service: 'probe' });
-      const options = resolveMessagingOptions({
-        urls: url,
-        service: 'caller',
-        contracts: probeContracts,
-      });
-      const connection = new AmqpConnection(options);
-      const client = new AmqpClient(connection, options);
+      const { client, close } = startProbeCaller(url);
       try {
         const server = app.get(AmqpServer);
-        const serverSeen: TransportStatus[] = [];
-        const clientSeen: TransportStatus[] = [];
-        server.status.subscribe((s) => serverSeen.push(s));
-        client.status.subscribe((s) => clientSeen.push(s));
+        const serverSeen = recordStatus(server);
+        const clientSeen = recordStatus(client);
         const disconnects: unknown[] = [];
         const errors: unknown[] = [];
         server.on('disconnect', (error) => disconnects.push(error));
@@ -170,8 +161,7 @@ describe('broker failures under load', () => {
         expect(serverSeen.slice(0, 3)).toEqual(['connected', 'disconnected', 'reconnecting']);
         expect(await client.request(ProbeEcho, { text: 'back' })).toEqual({ text: 'back' });
       } finally {
-        await client.close();
-        await connection.onApplicationShutdown();
+        await close();
         await app.close();
         await broker().ctl('start_app'); // at once if it runs; the other cases need it
         await broker().admin.deleteVhost(vhost);

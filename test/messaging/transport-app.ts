@@ -3,11 +3,15 @@ import { APP_GUARD } from '@nestjs/core';
 import { Ctx, Payload } from '@nestjs/microservices';
 import { defineEvent, defineRpc, type PayloadOf, type RequestOf } from '@app/contracts';
 import {
+  AmqpClient,
+  AmqpConnection,
   AmqpContext,
   HandleEvent,
   HandleRpc,
   PermanentError,
   type MessagingModuleOptions,
+  resolveMessagingOptions,
+  type TransportStatus,
 } from '@app/messaging';
 import { z } from 'zod';
 import { startMessagingTestApp } from './messaging-test-app.js';
@@ -161,4 +165,29 @@ export function startProbeApp(options: MessagingModuleOptions): Promise<INestApp
     [ProbeController],
     [Recorder, { provide: APP_GUARD, useValue: RefuseAllGuard }],
   );
+}
+
+/** A `caller` client of the probe service on `url`; `close()` ends it and its connection. */
+export function startProbeCaller(url: string): { client: AmqpClient; close: () => Promise<void> } {
+  const options = resolveMessagingOptions({
+    urls: url,
+    service: 'caller',
+    contracts: probeContracts,
+  });
+  const connection = new AmqpConnection(options);
+  const client = new AmqpClient(connection, options);
+  return {
+    client,
+    close: async () => {
+      await client.close();
+      await connection.onApplicationShutdown();
+    },
+  };
+}
+
+/** Every status a transport reported, in order (its `status` replays the latest first). */
+export function recordStatus(transport: { status: AmqpClient['status'] }): TransportStatus[] {
+  const seen: TransportStatus[] = [];
+  transport.status.subscribe((s) => seen.push(s));
+  return seen;
 }

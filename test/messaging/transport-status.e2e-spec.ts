@@ -1,22 +1,9 @@
 import type { INestApplication } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import {
-  AmqpClient,
-  AmqpConnection,
-  AmqpServer,
-  resolveMessagingOptions,
-  type TransportStatus,
-} from '@app/messaging';
+import { AmqpClient, AmqpConnection, AmqpServer, resolveMessagingOptions } from '@app/messaging';
 import { RabbitAdmin, waitFor, withVhost } from '@app/messaging/testing';
 import { testEnv } from '../support/env.js';
-import { ProbeEcho, probeContracts, startProbeApp } from './transport-app.js';
-
-/** Every status a transport reported, in order (its `status` replays the latest first). */
-function record(transport: { status: AmqpServer['status'] }): TransportStatus[] {
-  const seen: TransportStatus[] = [];
-  transport.status.subscribe((s) => seen.push(s));
-  return seen;
-}
+import { ProbeEcho, recordStatus, startProbeApp, startProbeCaller } from './transport-app.js';
 
 describe('the transport reports the broker connection as Nest transports do', () => {
   const admin = new RabbitAdmin(testEnv.managementUrl);
@@ -36,17 +23,11 @@ describe('the transport reports the broker connection as Nest transports do', ()
   });
 
   it('emits disconnected, reconnecting and connected on server and client when the broker drops the connection', async () => {
-    const options = resolveMessagingOptions({
-      urls: url,
-      service: 'caller',
-      contracts: probeContracts,
-    });
-    const connection = new AmqpConnection(options);
-    const client = new AmqpClient(connection, options);
+    const { client, close } = startProbeCaller(url);
     try {
       const server = app.get(AmqpServer);
-      const serverSeen = record(server);
-      const clientSeen = record(client);
+      const serverSeen = recordStatus(server);
+      const clientSeen = recordStatus(client);
       const disconnects: (Error | undefined)[] = [];
       server.on('disconnect', (error) => disconnects.push(error));
       await client.connect();
@@ -68,8 +49,7 @@ describe('the transport reports the broker connection as Nest transports do', ()
       expect(disconnects).toHaveLength(1);
       expect(await client.request(ProbeEcho, { text: 'back' })).toEqual({ text: 'back' });
     } finally {
-      await client.close();
-      await connection.onApplicationShutdown();
+      await close();
     }
   });
 
@@ -83,7 +63,7 @@ describe('the transport reports the broker connection as Nest transports do', ()
     try {
       const errors: Error[] = [];
       client.on('error', (error) => errors.push(error));
-      const seen = record(client);
+      const seen = recordStatus(client);
       await waitFor('a refused connection attempt', () => errors.length > 0);
       expect(seen.at(-1)).toBe('reconnecting');
       expect(connection.isConnected()).toBe(false);

@@ -3,8 +3,6 @@ import type { OrderItem, ReserveResult } from '@app/contracts';
 import type { Transaction } from '@app/database';
 import * as sql from './reservations.statements.js';
 
-export type { ReservationRow, ReservationStatus } from './reservations.statements.js';
-
 /** SQL for reservations, nothing else. One row per order id, ever. */
 @Injectable()
 export class ReservationsRepository {
