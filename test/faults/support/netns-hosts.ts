@@ -38,7 +38,8 @@ export interface Host {
  * sockets (PostgreSQL's) and the environment are shared with the machine.
  */
 export class NetnsLab {
-  private static readonly live = new Set<NetnsLab>();
+  /** Labs not destroyed yet: the exit hook removes them. */
+  static readonly live = new Set<NetnsLab>();
 
   private constructor(
     private readonly id: string,
@@ -265,4 +266,28 @@ function registerExitHook(): void {
   process.on('exit', () => {
     for (const lab of NetnsLab.live) lab.destroyNow();
   });
+}
+
+/**
+ * An HTTP request made on `host` (curl in its namespace): how the test, which is not on the
+ * switch, reaches a service there; a service's own host reaches it whatever is cut. Resolves
+ * with the status (0 when nothing answered) and the body.
+ */
+export async function httpOn(
+  host: Host,
+  method: string,
+  url: string,
+  body?: unknown,
+  timeoutMs = 2_000,
+): Promise<{ status: number; body: string }> {
+  const args = ['-s', '-X', method, '--max-time', String(timeoutMs / 1000), '-w', '\n%{http_code}'];
+  if (body !== undefined) {
+    args.push('-H', 'content-type: application/json', '--data-binary', JSON.stringify(body));
+  }
+  const out = await run('ip', ['netns', 'exec', host.ns, 'curl', ...args, url]).then(
+    (r) => r.stdout,
+    (error: { stdout?: string }) => error.stdout ?? '\n0',
+  );
+  const cut = out.lastIndexOf('\n');
+  return { status: Number(out.slice(cut + 1)) || 0, body: out.slice(0, cut) };
 }

@@ -201,6 +201,27 @@ export class PartitionedCluster {
       .map(({ name, leader, online }) => ({ name, leader, online }));
   }
 
+  /**
+   * Moves the leader of every quorum queue of `vhost` to `node`
+   * (`rabbit_quorum_queue:transfer_leadership`, what `rabbitmq-upgrade drain` uses) and waits
+   * until the node leads them all: "the host holding the queue leaders" is then one host.
+   */
+  async moveLeaders(vhost: string, node: RabbitNode): Promise<void> {
+    const move =
+      `[rabbit_quorum_queue:transfer_leadership(Q, '${node.name}') || ` +
+      `Q <- rabbit_amqqueue:list(<<"${vhost}">>), amqqueue:get_type(Q) =:= rabbit_quorum_queue].`;
+    await waitFor(
+      `${node.name} to lead every quorum queue of ${vhost}`,
+      async () => {
+        const queues = await this.quorumQueues(vhost);
+        if (queues.every((q) => q.leader === node.name)) return true;
+        await this.ctl(node, 'eval', move);
+        return false;
+      },
+      { timeoutMs: 30_000, intervalMs: 1_000 },
+    );
+  }
+
   /** Messages ready and unacked per queue of `vhost`. */
   async queueDepths(vhost: string): Promise<Record<string, { ready: number; unacked: number }>> {
     const out = await this.ctl(
