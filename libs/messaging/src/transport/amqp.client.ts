@@ -210,11 +210,14 @@ export class AmqpClient extends ClientProxy<TransportEventsMap, TransportStatus>
     return this.connection as T;
   }
 
-  /** Unconfirmed publishes past the timeout: the connection is replaced (another node). */
+  /**
+   * Unconfirmed publishes past the timeout: the connection is replaced (another node), unless
+   * the broker said it blocks publishing (an alarm: every node would, and it says when it ends).
+   */
   private newPublisher(): ConfirmedPublisher {
-    return new ConfirmedPublisher(this.options.publishTimeoutMs, Date.now, (error) =>
-      this.connection.replace(error.message),
-    );
+    return new ConfirmedPublisher(this.options.publishTimeoutMs, Date.now, (error) => {
+      if (!this.connection.blocked) this.connection.replace(error.message);
+    });
   }
 
   private eventPublisher(): ConfirmedPublisher {

@@ -45,15 +45,15 @@ export class HealthController {
             ? rabbit.down({ message: 'not connected', lastAttempt })
             : rabbit.down('not connected');
         }
+        const blocked = this.broker.blocked;
+        if (blocked) return rabbit.degraded({ blocked });
         // A node cut off from its cluster keeps the connection and takes publishes without
         // confirming them: connected, yet not working. (The client replaces such a connection
         // once the publish timeout passes.)
         const unconfirmedForMs = this.client.unconfirmedForMs;
-        if (unconfirmedForMs >= UNCONFIRMED_DOWN_MS) {
-          return rabbit.down({ message: 'publishes not confirmed', unconfirmedForMs });
-        }
-        const blocked = this.broker.blocked;
-        return blocked ? rabbit.degraded({ blocked }) : rabbit.up();
+        return unconfirmedForMs >= UNCONFIRMED_DOWN_MS
+          ? rabbit.down({ message: 'publishes not confirmed', unconfirmedForMs })
+          : rabbit.up();
       },
       () =>
         this.indicators
