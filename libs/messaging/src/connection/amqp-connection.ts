@@ -1,3 +1,4 @@
+import { rootCertificates } from 'node:tls';
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import amqp, {
   type AmqpConnectionManager,
@@ -41,8 +42,9 @@ export class AmqpConnection implements OnApplicationShutdown {
         noDelay: true,
         timeout: Defaults.connectAttemptTimeoutMs,
         clientProperties: { connection_name: `${options.service}@${process.pid}` },
-        // For amqps:// URLs: trust this CA (e.g. a private one) on top of the system's.
-        ...(options.tls?.ca ? { ca: options.tls.ca } : {}),
+        // For amqps:// URLs: trust this CA (e.g. a private one) on top of Node's bundled
+        // ones (a `ca` option alone replaces them).
+        ...(options.tls?.ca ? { ca: [...rootCertificates, ...options.tls.ca] } : {}),
       },
     });
     this.manager.on('connect', ({ connection, url }) => {
