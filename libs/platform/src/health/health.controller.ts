@@ -8,10 +8,10 @@ import { PublicRoute } from '../http/api-key.guard.js';
 const UNCONFIRMED_DOWN_MS = 2_000;
 
 /**
- * Liveness: the process answers. Readiness: the broker and the database are reachable
- * (503 otherwise, also while the broker leaves publishes unconfirmed for seconds, as a node
- * cut off from its cluster does); an open RPC circuit or a broker that blocks publishing (memory or disk
- * alarm) reports "degraded" (200): the service still answers, failing fast or holding
+ * Liveness: the process answers. Readiness: the broker and the database are reachable (503
+ * otherwise, also while the broker leaves publishes unconfirmed for seconds, as a node cut off
+ * from its cluster does); an open RPC circuit or a broker that blocks publishing (memory or
+ * disk alarm) reports "degraded" (200): the service still answers, failing fast or holding
  * publishes until the alarm clears.
  */
 // Probes (Docker, Kubernetes) call without a key; the answer holds no customer data.
