@@ -106,7 +106,11 @@ describe('ops/prometheus/prometheus.yml', () => {
     const inventory = prometheus.scrape_configs.find((j) => j.job_name === 'inventory');
     expect(inventory?.static_configs).toBeUndefined();
     expect(inventory?.dns_sd_configs).toEqual([
-      expect.objectContaining({ names: ['inventory'], type: 'A', port: 3002 }),
+      expect.objectContaining({
+        names: ['inventory'],
+        type: 'A',
+        port: apps.find((a) => a.name === 'inventory')?.port,
+      }),
     ]);
   });
 

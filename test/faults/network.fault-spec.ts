@@ -1,5 +1,6 @@
 import { setTimeout as outage } from 'node:timers/promises';
 import { describe, expect, it } from '@jest/globals';
+import { waitFor } from '@app/messaging/testing';
 import { usePrivateBroker, withFaultSystem } from './support/fault-system.js';
 import { underLoad } from './support/invariants.js';
 import { SERVICES } from './support/processes.js';
@@ -10,6 +11,8 @@ const STOCK = 10_000;
 const CASE_TIMEOUT_MS = 120_000;
 /** Short enough that a silent connection is given up within seconds (two heartbeats). */
 const HEARTBEAT_SECONDS = 2;
+/** Long enough for readiness to see the missing confirms (2 s) before the connection goes. */
+const PUBLISH_TIMEOUT_MS = 4_000;
 
 /** Every service's AMQP connection goes through a TCP proxy the test controls. */
 describe('network failures between the services and the broker, under load', () => {
@@ -90,6 +93,53 @@ describe('network failures between the services and the broker, under load', () 
             for (const name of SERVICES) {
               expect(system.service(name).logs()).toContain('Heartbeat timeout');
             }
+            await load.waitForConfirmed(4);
+            proxy.resume();
+          });
+        },
+      ),
+    CASE_TIMEOUT_MS,
+  );
+
+  it(
+    'replaces a connection on which the broker leaves publishes unconfirmed, long before any heartbeat would',
+    () =>
+      withFaultSystem(
+        broker(),
+        'unconfirmed',
+        {
+          brokerProxyFor: ['order'],
+          // Heartbeats could not tell within the case (two of 60 s); only the publish timeout can.
+          env: {
+            RABBITMQ_HEARTBEAT_SECONDS: '60',
+            RABBITMQ_PUBLISH_TIMEOUT_MS: String(PUBLISH_TIMEOUT_MS),
+          },
+        },
+        async (system) => {
+          const proxy = system.brokerProxy!;
+          await underLoad(system, { sku: SKU, stock: STOCK }, async (load) => {
+            const connections = await ConnectionWitness.take(broker(), system, ['order']);
+            // Order's connection stays open and takes its publishes, and nothing comes back:
+            // what a client sees of a node cut off from its cluster.
+            expect(proxy.stallOpen()).toBeGreaterThanOrEqual(1);
+            // Readiness said so while the confirms were missing.
+            const notReady = await waitFor(
+              "order's readiness to report unconfirmed publishes",
+              async () => {
+                const res = await fetch(system.url('order', '/health/ready'));
+                const body = (await res.json()) as { details?: Record<string, unknown> };
+                return res.status === 503 && JSON.stringify(body.details?.rabbitmq);
+              },
+              { timeoutMs: PUBLISH_TIMEOUT_MS + 5_000, intervalMs: 200 },
+            );
+            expect(notReady).toContain('publishes not confirmed');
+            await connections.opened(PUBLISH_TIMEOUT_MS + 15_000);
+            // Witness: order gave the frozen connection up by itself while it was still
+            // frozen in the proxy, for its unconfirmed publishes, not for a heartbeat.
+            expect(proxy.frozenConnections).toBeGreaterThanOrEqual(1);
+            const logs = system.service('order').logs();
+            expect(logs).toContain('Replacing the RabbitMQ connection');
+            expect(logs).not.toContain('Heartbeat timeout');
             await load.waitForConfirmed(4);
             proxy.resume();
           });

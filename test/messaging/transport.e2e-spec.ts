@@ -143,6 +143,38 @@ describe('the AMQP transport', () => {
       });
     });
 
+    it('gives a call up when its send() subscriber unsubscribes: reported cancelled, the circuit not charged, the late reply ignored', async () => {
+      const seen: string[] = [];
+      const observers = new MessagingObservers();
+      observers.add({
+        rpcCompleted: (pattern, _ms, outcome) => seen.push(`${pattern} ${outcome}`),
+      });
+      const options = resolveMessagingOptions({
+        urls: withVhost(testEnv.rabbitUrl, vhost),
+        service: 'caller',
+        contracts: probeContracts,
+        // One charged failure would open it.
+        circuitBreaker: { failureThreshold: 1, cooldownMs: 60_000 },
+      });
+      const caller = new AmqpClient(connection, options, observers);
+      try {
+        let settled = false;
+        const subscription = caller
+          .send('probe.slow', { delayMs: 500 })
+          .subscribe({ next: () => (settled = true), error: () => (settled = true) });
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        subscription.unsubscribe();
+        await waitFor('the call to be reported cancelled', () => seen.length > 0);
+        await new Promise((resolve) => setTimeout(resolve, 700)); // the reply came and went
+        expect(seen).toEqual(['probe.slow cancelled']);
+        expect(settled).toBe(false);
+        expect(caller.circuits()).toEqual({ probe: 'closed' });
+        expect(await caller.request(ProbeEcho, { text: 'after' })).toEqual({ text: 'after' });
+      } finally {
+        await caller.close();
+      }
+    });
+
     it("checks a plain send() against its pattern's contract before anything is sent", async () => {
       const invalid = await firstValueFrom(client.send('probe.echo', { text: '' })).catch(
         (e: unknown) => e,

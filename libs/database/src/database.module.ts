@@ -1,18 +1,12 @@
+import { Global, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { createPool, Database } from './database.js';
 import {
-  type DynamicModule,
-  Global,
-  Injectable,
-  Module,
-  type OnApplicationShutdown,
-} from '@nestjs/common';
-import { createPool, Database, type DatabaseOptions } from './database.js';
-import { migrateToLatest, type Migrations } from './migrate.js';
+  ConfigurableModuleClass,
+  DATABASE_OPTIONS,
+  type DatabaseModuleOptions,
+} from './database.module-definition.js';
+import { migrateToLatest } from './migrate.js';
 import { UnitOfWork } from './unit-of-work.js';
-
-export interface DatabaseModuleOptions extends DatabaseOptions {
-  migrations: Migrations;
-  migrateOnStart: boolean;
-}
 
 @Injectable()
 class DatabaseCloser implements OnApplicationShutdown {
@@ -23,29 +17,29 @@ class DatabaseCloser implements OnApplicationShutdown {
   }
 }
 
-/** Provides `Database` (reads, single statements) and `UnitOfWork` (transactions). */
+/**
+ * Provides `Database` (reads, single statements) and `UnitOfWork` (transactions), after
+ * migrating to the latest schema if asked. `forRoot(options)` or `forRootAsync({ inject,
+ * useFactory })`, as Nest's configurable modules do.
+ */
 @Global()
-@Module({})
-export class DatabaseModule {
-  static forRoot(options: DatabaseModuleOptions): DynamicModule {
-    return {
-      module: DatabaseModule,
-      providers: [
-        {
-          provide: Database,
-          useFactory: async () => {
-            if (options.migrateOnStart) await migrateToLatest(options, options.migrations);
-            return new Database(createPool(options));
-          },
-        },
-        {
-          provide: UnitOfWork,
-          useFactory: (db: Database) => new UnitOfWork(db),
-          inject: [Database],
-        },
-        DatabaseCloser,
-      ],
-      exports: [Database, UnitOfWork],
-    };
-  }
-}
+@Module({
+  providers: [
+    {
+      provide: Database,
+      useFactory: async (options: DatabaseModuleOptions) => {
+        if (options.migrateOnStart) await migrateToLatest(options, options.migrations);
+        return new Database(createPool(options));
+      },
+      inject: [DATABASE_OPTIONS],
+    },
+    {
+      provide: UnitOfWork,
+      useFactory: (db: Database) => new UnitOfWork(db),
+      inject: [Database],
+    },
+    DatabaseCloser,
+  ],
+  exports: [Database, UnitOfWork],
+})
+export class DatabaseModule extends ConfigurableModuleClass {}

@@ -39,6 +39,12 @@ export const Defaults = {
   publishTimeoutMs: 10_000,
   shutdownTimeoutMs: 10_000,
   connectTimeoutMs: 30_000,
+  /**
+   * One connection attempt to one node: an unreachable node (a partition drops the packets)
+   * would otherwise hold the reconnect loop for the OS's TCP timeout (minutes) before the
+   * next node of the list is tried.
+   */
+  connectAttemptTimeoutMs: 5_000,
   immediateRetries: 2,
   retryDelaysMs: [1_000, 10_000, 60_000],
   queueType: 'classic',

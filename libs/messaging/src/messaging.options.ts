@@ -36,6 +36,12 @@ export interface MessagingModuleOptions {
   /** How long start-up waits for the broker before failing. */
   connectTimeoutMs?: number;
   heartbeatSeconds?: number;
+  /**
+   * How long a publish waits for the broker's confirm. Past it the publish fails (the outbox
+   * sends it again) and the connection is replaced: a node that takes publishes without
+   * confirming them is cut off from its cluster or stuck.
+   */
+  publishTimeoutMs?: number;
   /** TLS for `amqps://` URLs: the CA certificates (PEM) to trust. */
   tls?: { ca?: Buffer[] };
   /**
@@ -89,6 +95,7 @@ export function resolveMessagingOptions(options: MessagingModuleOptions): Resolv
     tls: options.tls,
     contracts: options.contracts ?? allContracts,
     heartbeatSeconds: options.heartbeatSeconds ?? Defaults.heartbeatSeconds,
+    publishTimeoutMs: options.publishTimeoutMs ?? Defaults.publishTimeoutMs,
     retry: {
       immediate: options.retry?.immediate ?? Defaults.immediateRetries,
       delaysMs: options.retry?.delaysMs ?? Defaults.retryDelaysMs,

@@ -13,6 +13,8 @@ import { loggerParams } from './logging/logger-params.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { amqpOutboxPublisher } from './messaging/amqp-outbox-publisher.js';
 
+type ServiceConfigService = ConfigService<ServiceConfig, true>;
+
 export interface ServiceDefaultsOptions {
   migrations: Migrations;
   /** Provide an `Outbox` and its relay (the service publishes events from its transactions). */
@@ -20,7 +22,8 @@ export interface ServiceDefaultsOptions {
 }
 
 /**
- * What every service gets the same way: typed config through `ConfigService`, structured logs
+ * What every service gets the same way: its config in `ConfigModule`, which every provider and
+ * module reads through `ConfigService<Config, true>` (`get(key, { infer: true })`), structured logs
  * (nestjs-pino, see logging/logger-params.ts), its database schema, migrations and unit of
  * work, the broker connection, health endpoints and, if asked, the outbox.
  */
@@ -33,20 +36,28 @@ export class ServiceDefaultsModule {
       global: true,
       imports: [
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => config] }),
-        LoggerModule.forRoot(loggerParams(config.service, config.log)),
-        DatabaseModule.forRoot({ ...config.database, migrations: options.migrations }),
+        LoggerModule.forRootAsync({
+          inject: [ConfigService],
+          useFactory: (c: ServiceConfigService) =>
+            loggerParams(c.get('service', { infer: true }), c.get('log', { infer: true })),
+        }),
+        DatabaseModule.forRootAsync({
+          inject: [ConfigService],
+          useFactory: (c: ServiceConfigService) => ({
+            ...c.get('database', { infer: true }),
+            migrations: options.migrations,
+          }),
+        }),
         MessagingModule.forRootAsync({
           isGlobal: true,
           inject: [ConfigService],
-          useFactory: (c: ConfigService<ServiceConfig, true>) =>
-            c.get('messaging', { infer: true }),
+          useFactory: (c: ServiceConfigService) => c.get('messaging', { infer: true }),
         }),
         HealthModule,
-        // Tracing off (the default): not even imported.
-        ...(tracingEnabled(config.tracing)
-          ? [TracingModule.forRoot(config.service, config.tracing)]
-          : []),
-        HttpHardeningModule.forRoot(config.http, config.insecureDevMode),
+        // Which modules exist is decided here, from the same object: tracing off (the
+        // default) is not even imported, nor the throttler without a rate limit.
+        ...(tracingEnabled(config.tracing) ? [TracingModule.forRoot()] : []),
+        HttpHardeningModule.forRoot({ rateLimited: config.http.rateLimitPerMinute > 0 }),
         MetricsModule,
         ...(outboxOptions
           ? [

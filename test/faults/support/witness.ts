@@ -23,10 +23,18 @@ export class ConnectionWitness {
     private readonly before: ReadonlyMap<string, ReadonlySet<string>>,
   ) {}
 
-  static async take(broker: PrivateBroker, system: FaultSystem): Promise<ConnectionWitness> {
+  /** `only`: the processes of these services (default: every process). */
+  static async take(
+    broker: PrivateBroker,
+    system: FaultSystem,
+    only?: readonly ServiceName[],
+  ): Promise<ConnectionWitness> {
     const connections = await broker.connections(system.vhost);
+    const processes = system
+      .processes()
+      .filter((p) => !only || only.some((name) => p.startsWith(`${name}@`)));
     const before = new Map(
-      system.processes().map((p) => {
+      processes.map((p) => {
         const ids = connections.filter((c) => c.client === p).map((c) => c.id);
         return [p, new Set(ids)] as const;
       }),
@@ -49,6 +57,24 @@ export class ConnectionWitness {
         return mine.length !== old.size || mine.some((id) => !old.has(id));
       })
       .map(([p]) => p);
+  }
+
+  /**
+   * Waits until every process of the snapshot has opened a new connection, whether or not the
+   * broker still lists its old one (a connection frozen on the way lingers there until the
+   * broker's heartbeat gives up on it).
+   */
+  async opened(timeoutMs = 30_000): Promise<void> {
+    await waitFor(
+      'every service process to open a new broker connection',
+      async () => {
+        const now = await this.broker.connections(this.vhost).catch(() => []);
+        return [...this.before].every(([p, old]) =>
+          now.some((c) => c.client === p && !old.has(c.id)),
+        );
+      },
+      { timeoutMs, intervalMs: 500 },
+    );
   }
 
   /** Waits until every process of the snapshot is connected again, on new connections only. */

@@ -1,3 +1,4 @@
+import { rootCertificates } from 'node:tls';
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import amqp, {
   type AmqpConnectionManager,
@@ -39,9 +40,11 @@ export class AmqpConnection implements OnApplicationShutdown {
       connectionOptions: {
         // Nagle's algorithm adds ~40 ms to every small RPC round trip.
         noDelay: true,
+        timeout: Defaults.connectAttemptTimeoutMs,
         clientProperties: { connection_name: `${options.service}@${process.pid}` },
-        // For amqps:// URLs: trust this CA (e.g. a private one) on top of the system's.
-        ...(options.tls?.ca ? { ca: options.tls.ca } : {}),
+        // For amqps:// URLs: trust this CA (e.g. a private one) on top of Node's bundled
+        // ones (a `ca` option alone replaces them).
+        ...(options.tls?.ca ? { ca: [...rootCertificates, ...options.tls.ca] } : {}),
       },
     });
     this.manager.on('connect', ({ connection, url }) => {
@@ -119,6 +122,21 @@ export class AmqpConnection implements OnApplicationShutdown {
     const wrapper = this.manager.createChannel(opts);
     wrapper.on('error', (err: Error) => this.events.emit('error', err));
     return wrapper;
+  }
+
+  /**
+   * Gives up the current connection and reconnects, to the next node of the URL list: for a
+   * connection that is open but not doing its job (publishes neither confirmed nor nacked, as
+   * on a node cut off from its cluster). The socket is destroyed rather than closed politely:
+   * a close handshake on such a link may never finish. Channels and consumers come back on
+   * the new connection, as after any other loss.
+   */
+  replace(reason: string): void {
+    if (this.closing || !this.manager.isConnected()) return;
+    this.logger.warn(`Replacing the RabbitMQ connection: ${reason}`);
+    const socket = amqplibSocket(this.manager.connection);
+    if (socket) socket.destroy(new Error(reason));
+    else this.manager.reconnect();
   }
 
   /** Declares the exchange unless it exists (see `ensureExchange`); call from a channel's setup. */

@@ -22,7 +22,14 @@ export interface ConsumeInfo {
 /** How a delivery ended: acked after success, answered, or moved to a retry or dead-letter queue. */
 export type ConsumeOutcome = 'acked' | 'replied' | 'retried' | 'dead-lettered' | 'abandoned';
 
-export type RpcOutcome = 'ok' | 'error' | 'timeout' | 'unavailable' | 'circuit-open';
+export type RpcOutcome =
+  | 'ok'
+  | 'error'
+  | 'timeout'
+  | 'unavailable'
+  | 'circuit-open'
+  /** The caller gave the call up (unsubscribed from `send()`, aborted its signal). */
+  | 'cancelled';
 
 /** Returned by `consuming`: runs the handler in the observer's context and hears how it ended. */
 export interface ConsumeScope {

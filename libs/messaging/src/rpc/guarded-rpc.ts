@@ -82,6 +82,7 @@ export class GuardedRpc {
     } catch (error) {
       if (error instanceof RpcCancelledError) {
         breaker?.released();
+        this.observers.rpcCompleted(pattern, performance.now() - started, 'cancelled');
         throw error;
       }
       // An error reply proves the service is alive; only silence and refusal count.

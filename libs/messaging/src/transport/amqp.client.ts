@@ -5,7 +5,6 @@ import type { ConfirmChannel } from 'amqplib';
 import type { EventContract, PayloadOf, RequestOf, ResponseOf, RpcContract } from '@app/contracts';
 import type { AmqpConnection } from '../connection/amqp-connection.js';
 import type { TransportEventsMap, TransportStatus } from '../connection/transport-events.js';
-import { Defaults } from '../constants.js';
 import { MessageContext } from '../context/message-context.js';
 import { RpcError } from '../errors.js';
 import type { ResolvedMessagingOptions } from '../messaging.options.js';
@@ -42,7 +41,7 @@ type HeaderMap = Record<string, unknown>;
  */
 export class AmqpClient extends ClientProxy<TransportEventsMap, TransportStatus> {
   private readonly logger = new Logger(AmqpClient.name);
-  private publisher = new ConfirmedPublisher(Defaults.publishTimeoutMs);
+  private publisher: ConfirmedPublisher;
   private readonly sender: Sender;
   private readonly contracts: KnownContracts;
   private readonly rpc: GuardedRpc;
@@ -57,6 +56,7 @@ export class AmqpClient extends ClientProxy<TransportEventsMap, TransportStatus>
     this.sender = senderOf(options);
     this.contracts = new KnownContracts(options.contracts);
     this.rpc = new GuardedRpc(connection, options, this.sender, observers);
+    this.publisher = this.newPublisher();
     connection.status.subscribe((status) => this._status$.next(status));
   }
 
@@ -140,6 +140,11 @@ export class AmqpClient extends ClientProxy<TransportEventsMap, TransportStatus>
     );
   }
 
+  /** How long the oldest event sent and not yet confirmed by the broker has waited (0: none). */
+  get unconfirmedForMs(): number {
+    return this.publisher.unconfirmedForMs;
+  }
+
   /** State of the circuit of every service this client has called. */
   circuits(): Record<string, CircuitState> {
     return this.rpc.circuits();
@@ -196,13 +201,23 @@ export class AmqpClient extends ClientProxy<TransportEventsMap, TransportStatus>
 
   async close(): Promise<void> {
     this.publisher.close();
-    this.publisher = new ConfirmedPublisher(Defaults.publishTimeoutMs);
+    this.publisher = this.newPublisher();
     await Promise.all([this.rpc.close(), this.eventChannel?.close()]);
     this.eventChannel = undefined;
   }
 
   unwrap<T>(): T {
     return this.connection as T;
+  }
+
+  /**
+   * Unconfirmed publishes past the timeout: the connection is replaced (another node), unless
+   * the broker said it blocks publishing (an alarm: every node would, and it says when it ends).
+   */
+  private newPublisher(): ConfirmedPublisher {
+    return new ConfirmedPublisher(this.options.publishTimeoutMs, Date.now, (error) => {
+      if (!this.connection.blocked) this.connection.replace(error.message);
+    });
   }
 
   private eventPublisher(): ConfirmedPublisher {

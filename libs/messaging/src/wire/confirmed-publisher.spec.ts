@@ -307,6 +307,47 @@ describe('ConfirmedPublisher', () => {
     expect(publisher.pending).toBe(0);
   });
 
+  it('tells once per sweep that the broker left sent messages unconfirmed', async () => {
+    const heard: Error[] = [];
+    const watched = new ConfirmedPublisher(
+      TIMEOUT_MS,
+      () => jest.now(),
+      (e) => heard.push(e),
+    );
+    const ch = new FakeConfirmChannel();
+    watched.attach(asChannel(ch));
+    const sent = ['a', 'b'].map((body) =>
+      watch(watched.publish('events', 'x', Buffer.from(body), OPTIONS)),
+    );
+
+    await jest.advanceTimersByTimeAsync(TIMEOUT_MS);
+    watched.close();
+
+    expect(sent.map((p) => p.outcome)).toEqual([
+      { status: 'rejected', error: expect.any(PublishTimeoutError) },
+      { status: 'rejected', error: expect.any(PublishTimeoutError) },
+    ]);
+    expect(heard.map((e) => e.message)).toEqual([
+      `the broker did not confirm 2 publishes within ${TIMEOUT_MS} ms`,
+    ]);
+  });
+
+  it('does not call a broker silent for messages that never left (no channel)', async () => {
+    const heard: Error[] = [];
+    const unattached = new ConfirmedPublisher(
+      TIMEOUT_MS,
+      () => jest.now(),
+      (e) => heard.push(e),
+    );
+    const waiting = watch(unattached.publish('events', 'x', Buffer.from('a'), OPTIONS));
+
+    await jest.advanceTimersByTimeAsync(TIMEOUT_MS);
+    unattached.close();
+
+    expect(waiting.outcome).toEqual({ status: 'rejected', error: expect.any(PublishTimeoutError) });
+    expect(heard).toEqual([]);
+  });
+
   it('does not send a timed-out message again when its channel closes', async () => {
     const first = new FakeConfirmChannel();
     publisher.attach(asChannel(first));

@@ -13,8 +13,12 @@ interface Pending {
 
 /** A publish the broker did not confirm within the publish timeout. */
 export class PublishTimeoutError extends Error {
-  constructor(timeoutMs: number) {
-    super(`the broker did not confirm the publish within ${timeoutMs} ms`);
+  constructor(timeoutMs: number, count = 1) {
+    super(
+      count === 1
+        ? `the broker did not confirm the publish within ${timeoutMs} ms`
+        : `the broker did not confirm ${count} publishes within ${timeoutMs} ms`,
+    );
     this.name = 'PublishTimeoutError';
   }
 }
@@ -25,7 +29,9 @@ export class PublishTimeoutError extends Error {
  * or the socket asks to slow down, messages wait here in order; when a channel closes with
  * messages unconfirmed, they are sent again on the next one (at least once: consumers
  * deduplicate by message_id). Nothing waits longer than `timeoutMs`: past it, the publish
- * fails loudly so the caller (e.g. the outbox) can retry.
+ * fails loudly so the caller (e.g. the outbox) can retry, and `onUnconfirmed` hears that the
+ * broker took messages without confirming them: a node cut off from its cluster does that
+ * (it neither confirms nor nacks), so the connection is better replaced than trusted.
  */
 export class ConfirmedPublisher {
   private channel: ConfirmChannel | undefined;
@@ -41,6 +47,8 @@ export class ConfirmedPublisher {
   constructor(
     private readonly timeoutMs: number,
     private readonly now: () => number = Date.now,
+    /** Once per sweep that expired messages sent on a live channel. */
+    private readonly onUnconfirmed: (error: PublishTimeoutError) => void = () => {},
   ) {
     this.sweeper = setInterval(() => this.expire(), Math.min(timeoutMs, 1_000));
     this.sweeper.unref();
@@ -88,6 +96,12 @@ export class ConfirmedPublisher {
       if (this.channel && this.writable && this.backlog.length === 0) this.write(pending);
       else this.backlog.push(pending);
     });
+  }
+
+  /** How long the oldest message sent and not yet confirmed has waited (0: none). */
+  get unconfirmedForMs(): number {
+    const oldest = this.unconfirmed.values().next().value;
+    return oldest ? Math.max(0, this.now() - (oldest.deadline - this.timeoutMs)) : 0;
   }
 
   /** Messages not yet confirmed (waiting or sent). */
@@ -138,12 +152,15 @@ export class ConfirmedPublisher {
     }
     this.backlog = this.backlog.filter((p) => !p.settled);
     this.resend = this.resend.filter((p) => !p.settled);
+    let unconfirmed = 0;
     for (const p of this.unconfirmed) {
       if (expired(p)) {
         this.unconfirmed.delete(p);
         settle(p, new PublishTimeoutError(this.timeoutMs));
+        unconfirmed++;
       }
     }
+    if (unconfirmed > 0) this.onUnconfirmed(new PublishTimeoutError(this.timeoutMs, unconfirmed));
   }
 }
 

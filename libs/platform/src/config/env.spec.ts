@@ -98,13 +98,18 @@ describe('loadServiceConfig', () => {
     }
   });
 
-  it('passes the heartbeat and the connect timeout to messaging', () => {
+  it('passes the heartbeat, the connect and the publish timeouts to messaging', () => {
     const set = load({
       ...VALID,
       RABBITMQ_HEARTBEAT_SECONDS: '2',
       RABBITMQ_CONNECT_TIMEOUT_MS: '5000',
+      RABBITMQ_PUBLISH_TIMEOUT_MS: '3000',
     });
-    expect(set.config.messaging).toMatchObject({ heartbeatSeconds: 2, connectTimeoutMs: 5_000 });
+    expect(set.config.messaging).toMatchObject({
+      heartbeatSeconds: 2,
+      connectTimeoutMs: 5_000,
+      publishTimeoutMs: 3_000,
+    });
   });
 
   it('names RABBITMQ_CA_FILE when the file cannot be read', () => {
@@ -189,6 +194,7 @@ describe('loadServiceConfig', () => {
         maxMessageBytes: 65536,
         deadLetterQueueMaxLength: 100000,
         heartbeatSeconds: 10,
+        publishTimeoutMs: 10_000,
         connectTimeoutMs: 30000,
       },
       log: { format: 'pretty', level: 'log' },

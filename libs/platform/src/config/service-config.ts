@@ -69,6 +69,8 @@ export const serviceEnv = {
   RABBITMQ_CA_FILE: z.string().optional(),
   /** AMQP heartbeat: a connection silent for two of these is taken for dead and replaced. */
   RABBITMQ_HEARTBEAT_SECONDS: positiveInt.default(Defaults.heartbeatSeconds),
+  /** How long a publish waits for its confirm before it fails and the connection is replaced. */
+  RABBITMQ_PUBLISH_TIMEOUT_MS: positiveInt.default(Defaults.publishTimeoutMs),
   /** How long start-up waits for the broker before the service exits. */
   RABBITMQ_CONNECT_TIMEOUT_MS: positiveInt.default(Defaults.connectTimeoutMs),
   RETRY_IMMEDIATE: z.coerce.number().int().min(0).max(10).default(Defaults.immediateRetries),
@@ -171,6 +173,7 @@ export function loadServiceConfig<E extends z.ZodObject>(
       prefetch: parsed.RABBITMQ_PREFETCH,
       queueType: parsed.RABBITMQ_QUEUE_TYPE as QueueType,
       heartbeatSeconds: parsed.RABBITMQ_HEARTBEAT_SECONDS,
+      publishTimeoutMs: parsed.RABBITMQ_PUBLISH_TIMEOUT_MS,
       connectTimeoutMs: parsed.RABBITMQ_CONNECT_TIMEOUT_MS,
       tls: parsed.RABBITMQ_CA_FILE ? { ca: [readCaFile(parsed.RABBITMQ_CA_FILE)] } : undefined,
       retry: { immediate: parsed.RETRY_IMMEDIATE, delaysMs: parsed.RETRY_DELAYS_MS },

@@ -1,31 +1,17 @@
-import {
-  type DynamicModule,
-  Inject,
-  Logger,
-  Module,
-  type OnApplicationBootstrap,
-} from '@nestjs/common';
+import { type DynamicModule, Logger, Module, type OnApplicationBootstrap } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import type { HttpConfig } from '../config/service-config.js';
+import { ConfigService } from '@nestjs/config';
+import type { ServiceConfig } from '../config/service-config.js';
 import { ApiKeyGuard } from './api-key.guard.js';
 import { ApiKeys } from './api-keys.js';
-
-const INSECURE_DEV_MODE = Symbol('INSECURE_DEV_MODE');
+import { apiKeysProvider } from './api-keys.provider.js';
 
 /** The API key guard, in a module of its own so that it is registered after the rate limit. */
-@Module({})
-class ApiKeyGuardModule {
-  static forRoot(keys: ApiKeys): DynamicModule {
-    return {
-      module: ApiKeyGuardModule,
-      providers: [
-        { provide: ApiKeys, useValue: keys },
-        { provide: APP_GUARD, useClass: ApiKeyGuard },
-      ],
-      exports: [ApiKeys],
-    };
-  }
-}
+@Module({
+  providers: [apiKeysProvider, { provide: APP_GUARD, useClass: ApiKeyGuard }],
+  exports: [ApiKeys],
+})
+class ApiKeyGuardModule {}
 
 /**
  * The guards of every HTTP API, in this order: the rate limit (HTTP_RATE_LIMIT, off with 0),
@@ -39,27 +25,25 @@ class ApiKeyGuardModule {
  */
 @Module({})
 export class HttpHardeningModule implements OnApplicationBootstrap {
-  constructor(@Inject(INSECURE_DEV_MODE) private readonly insecure: boolean) {}
+  constructor(private readonly config: ConfigService<ServiceConfig, true>) {}
 
-  static forRoot(http: HttpConfig, insecureDevMode: boolean): DynamicModule {
-    const keys = new ApiKeys(http.apiKeys);
-    const limit = http.rateLimitPerMinute;
+  /** `rateLimited`: HTTP_RATE_LIMIT is above 0 (decides whether the throttler is loaded at all). */
+  static forRoot({ rateLimited }: { rateLimited: boolean }): DynamicModule {
     return {
       module: HttpHardeningModule,
       imports: [
-        ...(limit > 0
-          ? [import('./rate-limit.module.js').then((m) => m.RateLimitModule.forRoot(limit, keys))]
+        ...(rateLimited
+          ? [import('./rate-limit.module.js').then((m) => m.RateLimitModule.forRoot())]
           : []),
-        ApiKeyGuardModule.forRoot(keys),
+        ApiKeyGuardModule,
       ],
-      providers: [{ provide: INSECURE_DEV_MODE, useValue: insecureDevMode }],
       exports: [ApiKeyGuardModule],
     };
   }
 
   /** Said on every start, so nobody runs a development set-up in production unawares. */
   onApplicationBootstrap(): void {
-    if (this.insecure) {
+    if (this.config.get('insecureDevMode', { infer: true })) {
       new Logger('Security').warn(
         'INSECURE_DEV_MODE is on: without API_KEYS every route is open, and the documented demo keys and passwords are accepted. Never in production (docs/security.md).',
       );

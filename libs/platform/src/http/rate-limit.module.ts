@@ -9,7 +9,10 @@ import {
   type ThrottlerStorage,
 } from '@nestjs/throttler';
 import type { Request } from 'express';
+import { ConfigService } from '@nestjs/config';
+import type { ServiceConfig } from '../config/service-config.js';
 import { ApiKeys } from './api-keys.js';
+import { apiKeysProvider } from './api-keys.provider.js';
 import { presentedKey } from './api-key.guard.js';
 
 /** Probes and scrapers poll these; a limit on them would only make a healthy service look down. */
@@ -53,20 +56,22 @@ export class RateLimitGuard extends ThrottlerGuard {
  */
 @Module({})
 export class RateLimitModule {
-  /** `keys`: the service's API keys, to count a client by its key. */
-  static forRoot(perMinute: number, keys: ApiKeys): DynamicModule {
+  static forRoot(): DynamicModule {
     return {
       module: RateLimitModule,
       imports: [
-        ThrottlerModule.forRoot({
-          throttlers: [{ ttl: 60_000, limit: perMinute }],
-          errorMessage: `Too many requests: at most ${perMinute} a minute`,
+        ThrottlerModule.forRootAsync({
+          inject: [ConfigService],
+          useFactory: (config: ConfigService<ServiceConfig, true>) => {
+            const perMinute = config.get('http.rateLimitPerMinute', { infer: true });
+            return {
+              throttlers: [{ ttl: 60_000, limit: perMinute }],
+              errorMessage: `Too many requests: at most ${perMinute} a minute`,
+            };
+          },
         }),
       ],
-      providers: [
-        { provide: ApiKeys, useValue: keys },
-        { provide: APP_GUARD, useClass: RateLimitGuard },
-      ],
+      providers: [apiKeysProvider, { provide: APP_GUARD, useClass: RateLimitGuard }],
     };
   }
 }

@@ -95,7 +95,7 @@ export class ShopMetrics implements MessagingObserver {
     });
     this.rpcSeconds = new Histogram({
       name: MetricNames.rpcDuration,
-      help: 'RPC round trips made by this service, by outcome (ok, error, timeout, unavailable, circuit-open).',
+      help: 'RPC round trips made by this service, by outcome (ok, error, timeout, unavailable, circuit-open, cancelled).',
       labelNames: ['pattern', 'outcome'],
       buckets: SECONDS,
       registers,

@@ -4,11 +4,12 @@ import {
   Module,
   type NestModule,
 } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import { MessagingObservers } from '@app/messaging';
+import type { ServiceConfig } from '../config/service-config.js';
 import { HttpTracingMiddleware } from './http-tracing.middleware.js';
 import { MessagingTracer } from './messaging-tracer.js';
 import { Tracing } from './tracing.js';
-import type { TracingConfig } from './tracing.config.js';
 
 /**
  * OpenTelemetry tracing of one service: a SERVER span per HTTP request and the trace carried
@@ -17,19 +18,25 @@ import type { TracingConfig } from './tracing.config.js';
  */
 @Module({})
 export class TracingModule implements NestModule {
-  static forRoot(service: string, config: TracingConfig): DynamicModule {
+  static forRoot(): DynamicModule {
     return {
       module: TracingModule,
       providers: [
         {
           provide: Tracing,
           // Observes the transport from the start: consumers may run before the app's init hooks.
-          useFactory: (observers: MessagingObservers) => {
-            const tracing = Tracing.create(service, config);
+          useFactory: (
+            observers: MessagingObservers,
+            config: ConfigService<ServiceConfig, true>,
+          ) => {
+            const tracing = Tracing.create(
+              config.get('service', { infer: true }),
+              config.get('tracing', { infer: true }),
+            );
             observers.add(new MessagingTracer(tracing));
             return tracing;
           },
-          inject: [MessagingObservers],
+          inject: [MessagingObservers, ConfigService],
         },
       ],
       exports: [Tracing],
