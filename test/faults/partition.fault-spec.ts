@@ -13,8 +13,11 @@ import { ServiceProcess } from './support/processes.js';
 
 /** PARTITION_HANDLING=ignore|autoheal measures another mode; unset: what cluster.conf ships. */
 const HANDLING = process.env.PARTITION_HANDLING as PartitionHandling | undefined;
-/** PARTITION_RESULTS=<file>: where to write the measured cases (npm run measure:partitions). */
-const RESULTS = process.env.PARTITION_RESULTS;
+/**
+ * PARTITION_RESULTS=1 writes what the cases measured to bench/results/partitions-<handling>-<time>.json
+ * (npm run measure:partitions; docs/scaling.md cites the committed ones).
+ */
+const RESULTS = process.env.PARTITION_RESULTS === '1';
 
 describe('the order flow across network partitions of its 3-node RabbitMQ cluster', () => {
   let lab: NetnsLab | undefined;
@@ -46,7 +49,10 @@ describe('the order flow across network partitions of its 3-node RabbitMQ cluste
         durationMs: Date.now() - startedAt,
         cases: results,
       };
-      writeFileSync(RESULTS, `${JSON.stringify(run, null, 2)}\n`);
+      const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+      const file = `bench/results/partitions-${cluster?.handling}-${stamp}.json`;
+      writeFileSync(file, `${JSON.stringify(run, null, 2)}\n`);
+      process.stderr.write(`  [partitions] results in ${file}\n`);
     }
   }, 60_000);
 

@@ -1,3 +1,4 @@
+import { eventsQueue, rpcQueue } from '@app/messaging';
 import { waitFor } from '@app/messaging/testing';
 import type { RemoteLoad } from './client-host.js';
 import { assertNothingLostNothingTwice, type Outcome } from './invariants.js';
@@ -42,6 +43,10 @@ export interface CaseResult {
   recoveredMs: number;
   /** Longest time without a confirmed order, from the cut on. */
   longestGapMs: number;
+  /** Cut → the first order placed after the cut that was confirmed (the flow works again). */
+  firstConfirmedAfterCutMs?: number;
+  /** The node leading each work queue when the cut came. */
+  leaders: Record<string, string>;
   /** Per service instance: readiness answers during the cut, and its warnings. */
   services: Record<string, { ready: number[]; warnings: string[] }>;
   outcome?: Outcome;
@@ -51,6 +56,8 @@ export interface CaseResult {
 }
 
 const SKU_STOCK = 10_000;
+/** The queues every order passes through. */
+const WORK_QUEUES = [rpcQueue('inventory'), eventsQueue('inventory'), eventsQueue('notification')];
 
 /**
  * One partition case under order load from the client host: the cluster and services are
@@ -74,6 +81,11 @@ export async function partitionCase(
     await load.waitForConfirmed(4);
     const minority = fault.minority.map((h) => cluster.node(h));
     const majority = cluster.nodes.filter((n) => !minority.includes(n));
+    const leaders = Object.fromEntries(
+      (await cluster.quorumQueues(system.vhost))
+        .filter((q) => WORK_QUEUES.includes(q.name))
+        .map((q) => [q.name, q.leader]),
+    );
     const cutAt = Date.now();
     if (!NOOP) {
       if (fault.kind === 'isolate') await lab.isolate(...fault.minority);
@@ -119,6 +131,8 @@ export async function partitionCase(
       restarted,
       recoveredMs: recoveredAt - healAt,
       longestGapMs: longestGap(load, cutAt),
+      firstConfirmedAfterCutMs: (firstConfirmedAfter(load, cutAt) ?? NaN) - cutAt,
+      leaders,
       services: withWarnings(system, services, cutAt, recoveredAt),
     };
     await load.waitForConfirmed(4, 60_000);
@@ -203,6 +217,12 @@ export async function healthy(system: PartitionSystem): Promise<void> {
     { timeoutMs: 60_000, intervalMs: 1_000 },
   );
   await system.waitReady();
+  const restarted = await system.rehome();
+  if (restarted.length > 0) {
+    process.stderr.write(
+      `  [partitions] restarted on their own host's node before the case: ${restarted.join(', ')}\n`,
+    );
+  }
 }
 
 /** Polls every instance's /health/ready (from its own host) until stopped. */
@@ -246,7 +266,11 @@ function withWarnings(
           const entry = JSON.parse(line) as { level?: number; time?: string; msg?: string };
           const at = Date.parse(entry.time ?? '');
           if ((entry.level ?? 0) < 40 || at < from || at > to) continue;
-          const msg = (entry.msg ?? '').slice(0, 120);
+          // Ids and figures vary from line to line; what happened does not.
+          const msg = (entry.msg ?? '')
+            .replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, '<id>')
+            .replace(/\d+/g, '#')
+            .slice(0, 400);
           counts.set(msg, (counts.get(msg) ?? 0) + 1);
         } catch {
           // not a log line of ours

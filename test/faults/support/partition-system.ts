@@ -131,6 +131,43 @@ export class PartitionSystem implements LoadedSystem<RemoteLoad> {
     return this.client.startLoad(`${this.primary('order').url}/orders`, skus, options);
   }
 
+  /** The nodes each instance is connected to (its `<service>@<pid>` connections). */
+  async connectedNodes(): Promise<Map<ServiceProcess, string[]>> {
+    const connections = await this.cluster.connections(this.vhost);
+    return new Map(
+      this.instances.map((s) => [
+        s,
+        [
+          ...new Set(
+            connections.filter((c) => c.client === `${s.name}@${s.pid}`).map((c) => c.node),
+          ),
+        ],
+      ]),
+    );
+  }
+
+  /**
+   * Puts every instance back on its own host's node, as at start: after a case a client may
+   * have failed over to another node (the client moves on through its URL list), and the next
+   * case would then cut other paths than it names. An instance elsewhere is restarted (it
+   * starts on the first URL, its own node). Returns the instances restarted.
+   */
+  async rehome(): Promise<string[]> {
+    const nodes = await this.connectedNodes();
+    const away = this.instances.filter((s) => {
+      const own = this.cluster.node(s.host!).name;
+      const on = nodes.get(s) ?? [];
+      return on.length === 0 || on.some((n) => n !== own);
+    });
+    await Promise.all(
+      away.map(async (s) => {
+        await s.kill();
+        await s.start(60_000);
+      }),
+    );
+    return away.map((s) => this.label(s));
+  }
+
   async waitReady(timeoutMs = 60_000): Promise<void> {
     await Promise.all(this.instances.map((s) => s.waitReady(timeoutMs)));
   }

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '@app/messaging/testing';
 import { type Host, NetnsLab } from './netns-hosts.js';
+import { connectionName } from './private-broker.js';
 import { type ClusterConf, settingValue, shippedClusterConf } from './shipped-cluster-conf.js';
 
 const BIN = '/usr/lib/rabbitmq/bin';
@@ -191,9 +192,13 @@ export class PartitionedCluster {
   }
 
   /** Leader and members online of each quorum queue of `vhost`. */
-  async quorumQueues(vhost: string): Promise<{ name: string; leader: string; online: string[] }[]> {
+  async quorumQueues(
+    vhost: string,
+    /** The node to ask (default: one running its app); each side of a partition has its view. */
+    on?: RabbitNode,
+  ): Promise<{ name: string; leader: string; online: string[] }[]> {
     const out = await this.ctl(
-      await this.runningNode(),
+      on ?? (await this.runningNode()),
       'list_queues', '-q', '--formatter', 'json', '-p', vhost, 'name', 'type', 'leader', 'online',
     ); // prettier-ignore
     return (JSON.parse(out) as { name: string; type: string; leader: string; online: string[] }[])
@@ -237,6 +242,25 @@ export class PartitionedCluster {
     return Object.fromEntries(
       rows.map((r) => [r.name, { ready: r.messages_ready, unacked: r.messages_unacknowledged }]),
     );
+  }
+
+  /**
+   * The AMQP connections to `vhost`, cluster-wide: the `connection_name` each client gave
+   * (`<service>@<pid>` for ours) and the node it is connected to (the node of the connection
+   * process, `#PID<rabbit@10.77.0.2.1661.0>`).
+   */
+  async connections(vhost: string): Promise<{ client: string; node: string }[]> {
+    const out = await this.ctl(
+      await this.runningNode(),
+      'list_connections', '-q', '--formatter', 'json', 'pid', 'vhost', 'client_properties',
+    ); // prettier-ignore
+    const rows = JSON.parse(out) as { pid: string; vhost: string; client_properties: unknown[] }[];
+    return rows
+      .filter((r) => r.vhost === vhost)
+      .map((r) => ({
+        client: connectionName(r.client_properties),
+        node: r.pid.replace(/^(?:#PID)?<(.*)\.\d+\.\d+>$/, '$1'),
+      }));
   }
 
   /** The value of a `rabbit` application setting as the running node has it. */
