@@ -59,7 +59,7 @@ describe('the order flow across network partitions of its 3-node RabbitMQ cluste
   /** Runs a case; on failure prints the services' output (the evidence) first. */
   async function run(fault: Parameters<typeof partitionCase>[1], sku: string): Promise<void> {
     try {
-      results.push(await partitionCase(system!, fault, sku));
+      await partitionCase(system!, fault, sku, (result) => results.push(result));
     } catch (error) {
       process.stderr.write(`\n===== output of the failed case "${fault.name}" =====\n`);
       process.stderr.write(`${system!.logs().split('\n').slice(-400).join('\n')}\n`);

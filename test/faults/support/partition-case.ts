@@ -69,6 +69,8 @@ export async function partitionCase(
   system: PartitionSystem,
   fault: PartitionFault,
   sku: string,
+  /** Gets the case's result as soon as the partition is over, also if an invariant then fails. */
+  record: (result: CaseResult) => void,
 ): Promise<CaseResult> {
   const { cluster } = system;
   const { lab } = cluster;
@@ -135,6 +137,7 @@ export async function partitionCase(
       leaders,
       services: withWarnings(system, services, cutAt, recoveredAt),
     };
+    record(result);
     await load.waitForConfirmed(4, 60_000);
     await load.stop();
     try {

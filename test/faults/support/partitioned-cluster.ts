@@ -246,21 +246,18 @@ export class PartitionedCluster {
 
   /**
    * The AMQP connections to `vhost`, cluster-wide: the `connection_name` each client gave
-   * (`<service>@<pid>` for ours) and the node it is connected to (the node of the connection
-   * process, `#PID<rabbit@10.77.0.2.1661.0>`).
+   * (`<service>@<pid>` for ours) and the node it is connected to, known by the address the
+   * client connected to (`host`; the CLI prints a remote pid without its node's name).
    */
   async connections(vhost: string): Promise<{ client: string; node: string }[]> {
     const out = await this.ctl(
       await this.runningNode(),
-      'list_connections', '-q', '--formatter', 'json', 'pid', 'vhost', 'client_properties',
+      'list_connections', '-q', '--formatter', 'json', 'host', 'vhost', 'client_properties',
     ); // prettier-ignore
-    const rows = JSON.parse(out) as { pid: string; vhost: string; client_properties: unknown[] }[];
+    const rows = JSON.parse(out) as { host: string; vhost: string; client_properties: unknown[] }[];
     return rows
       .filter((r) => r.vhost === vhost)
-      .map((r) => ({
-        client: connectionName(r.client_properties),
-        node: r.pid.replace(/^(?:#PID)?<(.*)\.\d+\.\d+>$/, '$1'),
-      }));
+      .map((r) => ({ client: connectionName(r.client_properties), node: `rabbit@${r.host}` }));
   }
 
   /** The value of a `rabbit` application setting as the running node has it. */
