@@ -79,6 +79,7 @@ export async function partitionCase(
   for (const [name, units] of Object.entries(stock)) await system.setStock(name, units);
   const load = system.startLoad(Object.keys(stock), { max: 2_000, concurrency: 2, paceMs: 200 });
   let result: CaseResult | undefined;
+  let ready: ReturnType<typeof sampleReadiness> | undefined;
   try {
     await load.waitForConfirmed(4);
     const minority = fault.minority.map((h) => cluster.node(h));
@@ -97,7 +98,7 @@ export async function partitionCase(
           lab.hosts.filter((h) => !fault.minority.includes(h)),
         );
     }
-    const ready = sampleReadiness(system);
+    ready = sampleReadiness(system);
     // The witness: the nodes' own view, before anything heals.
     const seen = await witnessPartition(system, minority, majority);
     const detectedMs = seen.at - cutAt;
@@ -154,6 +155,7 @@ export async function partitionCase(
     }
     return result;
   } finally {
+    await ready?.stop(); // also when the witness failed: its polling would keep jest alive
     await load.stop();
   }
 }
