@@ -165,7 +165,7 @@ export class PartitionSystem implements LoadedSystem<RemoteLoad> {
         await s.start(60_000);
       }),
     );
-    return away.map((s) => this.label(s));
+    return away.map((s) => `${this.label(s)} (was on ${nodes.get(s)?.join(' and ') || 'none'})`);
   }
 
   async waitReady(timeoutMs = 60_000): Promise<void> {

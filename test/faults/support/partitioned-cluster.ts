@@ -254,10 +254,17 @@ export class PartitionedCluster {
       await this.runningNode(),
       'list_connections', '-q', '--formatter', 'json', 'host', 'vhost', 'client_properties',
     ); // prettier-ignore
-    const rows = JSON.parse(out) as { host: string; vhost: string; client_properties: unknown[] }[];
+    const rows = JSON.parse(out) as {
+      host: string | number[];
+      vhost: string;
+      client_properties: unknown[];
+    }[];
     return rows
       .filter((r) => r.vhost === vhost)
-      .map((r) => ({ client: connectionName(r.client_properties), node: `rabbit@${r.host}` }));
+      .map((r) => ({
+        client: connectionName(r.client_properties),
+        node: `rabbit@${ipv4(r.host)}`,
+      }));
   }
 
   /** The value of a `rabbit` application setting as the running node has it. */
@@ -372,6 +379,18 @@ export class PartitionedCluster {
       writeFileSync(join(node.dir, 'enabled_plugins'), '[].\n');
     }
   }
+}
+
+/**
+ * The address as the CLI prints it: a string, or Erlang's address tuple, which for the
+ * dual-stack listener is IPv6 with the IPv4 address in its last two words
+ * (`[0,0,0,0,0,65535,2637,2]` is ::ffff:10.77.0.2).
+ */
+function ipv4(host: string | number[]): string {
+  if (typeof host === 'string') return /\d+\.\d+\.\d+\.\d+/.exec(host)?.[0] ?? host;
+  if (host.length === 4) return host.join('.');
+  const [high = 0, low = 0] = host.slice(-2);
+  return [high >> 8, high & 255, low >> 8, low & 255].join('.');
 }
 
 /** The handling the shipped file sets (RabbitMQ's default `ignore` when it sets none). */
