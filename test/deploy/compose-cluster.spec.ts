@@ -76,6 +76,14 @@ describe('docker-compose.cluster.yml', () => {
     }
   });
 
+  it('pauses a node cut off from the majority (cluster_partition_handling = pause_minority)', () => {
+    // RabbitMQ's default, `ignore`, lets a cut-off node take publishes it never confirms and
+    // keeps the partition after the network heals; test/faults/partition.fault-spec.ts runs the
+    // cases under this setting, docs/scaling.md has the numbers of each mode.
+    const handling = [...clusterConf.matchAll(/^cluster_partition_handling\s*=\s*(\S+)/gm)];
+    expect(handling.map((m) => m[1])).toEqual(['pause_minority']);
+  });
+
   it('health-checks every node and starts the apps only once all three are healthy', () => {
     for (const name of NODES) {
       expect(merged(name).healthcheck?.test).toEqual(

@@ -22,9 +22,13 @@ export class SmtpSink {
   private readonly held = new Set<string>();
   private readonly closedSessions = new Set<string>();
 
-  private constructor(private readonly server: SMTPServer) {}
+  private constructor(
+    private readonly server: SMTPServer,
+    private readonly host: string,
+  ) {}
 
-  static async start(): Promise<SmtpSink> {
+  /** Listens on `host` (another address than loopback: a lab host's), on `port` (0: any). */
+  static async start(host = '127.0.0.1', port = 0): Promise<SmtpSink> {
     // eslint-disable-next-line prefer-const -- assigned after the server it is captured by
     let sink!: SmtpSink;
     const server = new SMTPServer({
@@ -63,14 +67,14 @@ export class SmtpSink {
           .catch(callback);
       },
     });
-    sink = new SmtpSink(server);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    sink = new SmtpSink(server, host);
+    await new Promise<void>((resolve) => server.listen(port, host, resolve));
     return sink;
   }
 
   get url(): string {
     const { port } = this.server.server.address() as AddressInfo;
-    return `smtp://127.0.0.1:${port}`;
+    return `smtp://${this.host}:${port}`;
   }
 
   /**

@@ -31,7 +31,7 @@ export interface FaultSystemOptions {
  * Short timings so a case recovers in seconds. Every variable of .env.example is set, because
  * each service also reads ./.env (the environment wins over it).
  */
-const FAULT_ENV: Record<string, string> = {
+export const FAULT_ENV: Record<string, string> = {
   HTTP_HOST: '127.0.0.1',
   LOG_FORMAT: 'json',
   LOG_LEVEL: 'warn',

@@ -1,7 +1,39 @@
 import { expect } from '@jest/globals';
+import type pg from 'pg';
 import { waitFor } from '@app/messaging/testing';
-import type { FaultSystem } from './fault-system.js';
-import type { OrderLine, OrderLoad, OrderLoadOptions } from './order-load.js';
+import type { ReceivedMail } from '../../support/smtp.js';
+import type { FaultBroker } from './fault-system.js';
+import type { AcceptedOrder, FailedRequest, OrderLine, OrderLoadOptions } from './order-load.js';
+
+/**
+ * What the checks read of a system: its databases (the test's own pool), its vhost's queues
+ * and the e-mails its SMTP sink took. A FaultSystem, or the partition cases' system whose
+ * services run in network namespaces.
+ */
+export interface CheckedSystem {
+  readonly suite: string;
+  readonly db: pg.Pool;
+  readonly vhost: string;
+  readonly broker: Pick<FaultBroker, 'queueDepths'>;
+  readonly smtp: { readonly mails: readonly ReceivedMail[]; readonly refused: number };
+}
+
+/** What the checks read of a load: the orders it placed, and the requests that failed. */
+export interface LoadRecord {
+  readonly accepted: readonly AcceptedOrder[];
+  readonly failures: readonly FailedRequest[];
+}
+
+export interface RunningLoad extends LoadRecord {
+  waitForConfirmed(count: number, timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** A system a load can run against: stock to set, orders to place. */
+export interface LoadedSystem<L extends RunningLoad> extends CheckedSystem {
+  setStock(sku: string, available: number): Promise<void>;
+  startLoad(skus: readonly string[], options?: OrderLoadOptions): L;
+}
 
 export interface InvariantOptions {
   /** Units of each SKU the load orders, in stock when it started. */
@@ -28,7 +60,7 @@ export interface Outcome {
   failed: number;
 }
 
-interface OrderRow {
+export interface OrderRow {
   id: string;
   status: 'PENDING' | 'CONFIRMED' | 'REJECTED' | 'CANCELLED';
   reason: string | null;
@@ -36,9 +68,9 @@ interface OrderRow {
   reservation: string | null;
 }
 
-const FINAL = ['CONFIRMED', 'REJECTED', 'CANCELLED'];
+export const FINAL = ['CONFIRMED', 'REJECTED', 'CANCELLED'];
 /** The e-mail subjects (see apps/notification/src/notifications/email.ts) each state implies. */
-const MAILS: Record<string, readonly string[]> = {
+export const MAILS: Record<string, readonly string[]> = {
   CONFIRMED: ['confirmed'],
   REJECTED: ['could not be accepted'],
   CANCELLED: ['confirmed', 'cancelled'],
@@ -62,10 +94,10 @@ export interface UnderLoadOptions {
  * system works again), then the load stops and the invariants are checked; a request may
  * fail only while the fault lasts.
  */
-export async function underLoad(
-  system: FaultSystem,
+export async function underLoad<L extends RunningLoad>(
+  system: LoadedSystem<L>,
   { sku, stock, scarce = 12, confirmed = 8, load: loadOptions }: UnderLoadOptions,
-  fault: (load: OrderLoad) => Promise<void>,
+  fault: (load: L) => Promise<void>,
 ): Promise<Outcome> {
   const initial = { [`${sku}-A`]: stock, [`${sku}-B`]: stock, [`${sku}-SCARCE`]: scarce };
   for (const [name, units] of Object.entries(initial)) await system.setStock(name, units);
@@ -86,8 +118,8 @@ export async function underLoad(
  * APIs, so it sees what is stored, whoever may read it.
  */
 export async function assertNothingLostNothingTwice(
-  system: FaultSystem,
-  load: OrderLoad,
+  system: CheckedSystem,
+  load: LoadRecord,
   options: InvariantOptions,
 ): Promise<Outcome> {
   const timeoutMs = options.timeoutMs ?? 45_000;
@@ -200,7 +232,7 @@ export async function assertNothingLostNothingTwice(
   return outcome;
 }
 
-async function orders(system: FaultSystem): Promise<OrderRow[]> {
+export async function orders(system: CheckedSystem): Promise<OrderRow[]> {
   const { rows } = await system.db.query<OrderRow>(
     `select o.id, o.status, o.rejection_reason as reason, o.items, r.status as reservation
        from orders.orders o left join inventory.reservations r on r.order_id = o.id`,

@@ -5,6 +5,7 @@ import { cpSync, existsSync, openSync, closeSync, readFileSync, rmSync } from 'n
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { waitFor } from '@app/messaging/testing';
+import { type Host, httpOn, NetnsLab } from './netns-hosts.js';
 import { freePorts } from './private-broker.js';
 
 export type ServiceName = 'order' | 'inventory' | 'notification';
@@ -46,6 +47,11 @@ export interface ProcessOptions {
   outputFile?: string;
   /** Node options before the script, e.g. `--import` of a loader. */
   execArgv?: string[];
+  /**
+   * A lab host (netns-hosts.ts) to run on instead of the machine's network: the process
+   * listens on the host's address, and the test probes it from that host.
+   */
+  host?: Host;
 }
 
 /**
@@ -101,7 +107,12 @@ export class ServiceProcess {
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `http://${this.options.host?.address ?? '127.0.0.1'}:${this.port}`;
+  }
+
+  /** The host it runs on, if a lab host. */
+  get host(): Host | undefined {
+    return this.options.host;
   }
 
   get running(): boolean {
@@ -181,17 +192,20 @@ export class ServiceProcess {
       `${this.name} to answer /health/ready with 200`,
       async () => {
         if (!this.running) throw new Error(`${this.name} exited (${this.exitDescription()})`);
-        const res = await fetch(`${this.url}/health/ready`, { signal: AbortSignal.timeout(2_000) });
-        return res.status === 200;
+        return (await this.status('/health/ready', 2_000)) === 200;
       },
       { timeoutMs, intervalMs: 100 },
     );
   }
 
   /** Status of `path` on this service, or 0 when it does not answer. */
-  async status(path: string): Promise<number> {
+  async status(path: string, timeoutMs = 5_000): Promise<number> {
+    if (this.options.host) {
+      return (await httpOn(this.options.host, 'GET', `${this.url}${path}`, undefined, timeoutMs))
+        .status;
+    }
     try {
-      const res = await fetch(`${this.url}${path}`, { signal: AbortSignal.timeout(5_000) });
+      const res = await fetch(`${this.url}${path}`, { signal: AbortSignal.timeout(timeoutMs) });
       await res.arrayBuffer();
       return res.status;
     } catch {
@@ -203,9 +217,17 @@ export class ServiceProcess {
     const main = await this.main();
     this.log(`----- ${this.name} starting (${new Date().toISOString()}) -----`);
     const output = this.options.outputFile && openSync(this.options.outputFile, 'a');
-    const child = spawn(process.execPath, [...(this.options.execArgv ?? []), main], {
+    const { host } = this.options;
+    const [command, ...args] = [
+      ...(host ? NetnsLab.prefix(host) : []),
+      process.execPath,
+      ...(this.options.execArgv ?? []),
+      main,
+    ];
+    const onHost = host ? { HTTP_HOST: host.address } : {};
+    const child = spawn(command!, args, {
       cwd: process.cwd(),
-      env: { ...process.env, ...this.env, HTTP_PORT: String(this.port) },
+      env: { ...process.env, ...this.env, ...onHost, HTTP_PORT: String(this.port) },
       stdio: ['ignore', output || 'pipe', output || 'pipe'],
     });
     if (output) closeSync(output);

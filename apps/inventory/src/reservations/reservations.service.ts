@@ -87,6 +87,10 @@ export class ReservationsService {
       tx,
       lines.map((l) => l.sku),
     );
+    // Not awaited when the claim fails or finds the order claimed already: its own failure
+    // (a deadlock PostgreSQL broke by aborting this transaction, as when a redelivered request
+    // meets its first delivery on another replica) must fail the transaction, not the process.
+    locked.catch(() => undefined);
     if (!(await claimed)) return this.previousAnswer(tx, orderId);
     const available = await locked;
     const decision = decide(lines, available);
