@@ -33,6 +33,7 @@ describe('a 3-node RabbitMQ cluster with quorum queues', () => {
     for (const node of nodes.nodes) {
       // Read from the running node: the settings it took, not the file written for it.
       expect(await nodes.setting(node, 'queue_leader_locator')).toBe('{ok,<<"balanced">>}');
+      expect(await nodes.setting(node, 'cluster_partition_handling')).toBe('{ok,pause_minority}');
       const peers = await nodes.setting(node, 'cluster_nodes');
       for (const peer of nodes.nodes) expect(peers).toContain(`'${peer.node}'`);
     }
@@ -102,12 +103,13 @@ describe('a 3-node RabbitMQ cluster with quorum queues', () => {
             const nodes = cluster!;
             await everyQueueReplicated(nodes, system, NODES);
             // The services stay on the first URL's node; the other two go: one member of
-            // three is no majority, so no quorum queue can take (or confirm) a message.
+            // three is no majority, so no quorum queue can take (or confirm) a message, and
+            // the survivor, a minority of one, pauses itself (the shipped pause_minority).
             const [survivor, ...lost] = nodes.nodes;
             await Promise.all(lost.map((node) => nodes.stopNode(node)));
-            // Witness: the cluster runs on one node, and publishes stop being confirmed:
-            // outbox rows wait unpublished, and the same rows still wait a while later.
-            expect(await nodes.runningMembers()).toEqual([survivor!.node]);
+            // Witness: the survivor's node runs but its rabbit app does not (paused), and
+            // nothing is published: outbox rows wait, the same rows still a while later.
+            await waitFor('the surviving node to pause', () => nodes.paused(survivor!));
             const held = await waitFor(
               'outbox rows to wait unpublished while the quorum is lost',
               async () => {
@@ -123,7 +125,7 @@ describe('a 3-node RabbitMQ cluster with quorum queues', () => {
             );
             const stillHeld = new Set(await unpublished(system));
             expect(held.filter((id) => !stillHeld.has(id))).toEqual([]);
-            expect(await nodes.runningMembers()).toEqual([survivor!.node]);
+            expect(await nodes.paused(survivor!)).toBe(true);
 
             await Promise.all(lost.map((node) => nodes.startNode(node)));
             await everyQueueReplicated(nodes, system, NODES);

@@ -122,6 +122,14 @@ export class PrivateCluster {
     await this.waitForMembers();
   }
 
+  /**
+   * Whether `node` has paused itself (`pause_minority` without a majority): the Erlang node
+   * answers, its rabbit application does not run.
+   */
+  async paused(node: PrivateBroker): Promise<boolean> {
+    return (await node.ctl('eval', 'rabbit:is_running().')).trim() === 'false';
+  }
+
   /** Running members as the cluster sees them (asked of a running node). */
   async runningMembers(): Promise<string[]> {
     const status = JSON.parse(await this.running().ctl('cluster_status', '--formatter', 'json'));
