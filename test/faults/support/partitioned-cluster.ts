@@ -5,7 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '@app/messaging/testing';
 import { type Host, NetnsLab } from './netns-hosts.js';
-import { connectionName } from './private-broker.js';
+import {
+  connectionName,
+  type QueueDepths,
+  queueDepthsArgs,
+  queueDepthsFrom,
+} from './private-broker.js';
 import { type ClusterConf, settingValue, shippedClusterConf } from './shipped-cluster-conf.js';
 
 const BIN = '/usr/lib/rabbitmq/bin';
@@ -228,20 +233,8 @@ export class PartitionedCluster {
   }
 
   /** Messages ready and unacked per queue of `vhost`. */
-  async queueDepths(vhost: string): Promise<Record<string, { ready: number; unacked: number }>> {
-    const out = await this.ctl(
-      await this.runningNode(),
-      'list_queues', '-q', '--formatter', 'json', '-p', vhost,
-      'name', 'messages_ready', 'messages_unacknowledged',
-    ); // prettier-ignore
-    const rows = JSON.parse(out) as {
-      name: string;
-      messages_ready: number;
-      messages_unacknowledged: number;
-    }[];
-    return Object.fromEntries(
-      rows.map((r) => [r.name, { ready: r.messages_ready, unacked: r.messages_unacknowledged }]),
-    );
+  async queueDepths(vhost: string): Promise<QueueDepths> {
+    return queueDepthsFrom(await this.ctl(await this.runningNode(), ...queueDepthsArgs(vhost)));
   }
 
   /**

@@ -129,19 +129,8 @@ export class PrivateBroker {
   }
 
   /** Messages ready and unacked per queue of `vhost`, read from the node (no stats lag). */
-  async queueDepths(vhost: string): Promise<Record<string, { ready: number; unacked: number }>> {
-    const out = await this.ctl(
-      'list_queues', '-q', '--formatter', 'json', '-p', vhost,
-      'name', 'messages_ready', 'messages_unacknowledged',
-    ); // prettier-ignore
-    const rows = JSON.parse(out) as {
-      name: string;
-      messages_ready: number;
-      messages_unacknowledged: number;
-    }[];
-    return Object.fromEntries(
-      rows.map((r) => [r.name, { ready: r.messages_ready, unacked: r.messages_unacknowledged }]),
-    );
+  async queueDepths(vhost: string): Promise<QueueDepths> {
+    return queueDepthsFrom(await this.ctl(...queueDepthsArgs(vhost)));
   }
 
   /**
@@ -266,4 +255,33 @@ function registerExitHook(): void {
   if (hooked) return;
   hooked = true;
   process.on('exit', () => PrivateBroker.killAll());
+}
+
+export type QueueDepths = Record<string, { ready: number; unacked: number }>;
+
+/** `rabbitmqctl` arguments listing each queue of `vhost` with its ready and unacked counts. */
+export function queueDepthsArgs(vhost: string): string[] {
+  return [
+    'list_queues',
+    '-q',
+    '--formatter',
+    'json',
+    '-p',
+    vhost,
+    'name',
+    'messages_ready',
+    'messages_unacknowledged',
+  ];
+}
+
+/** Parses what `queueDepthsArgs` makes rabbitmqctl print. */
+export function queueDepthsFrom(json: string): QueueDepths {
+  const rows = JSON.parse(json) as {
+    name: string;
+    messages_ready: number;
+    messages_unacknowledged: number;
+  }[];
+  return Object.fromEntries(
+    rows.map((r) => [r.name, { ready: r.messages_ready, unacked: r.messages_unacknowledged }]),
+  );
 }

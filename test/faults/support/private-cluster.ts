@@ -9,6 +9,7 @@ import {
   SHIPPED_CLUSTER_CONF,
   shippedClusterConf,
 } from './shipped-cluster-conf.js';
+import { alive } from './pids.js';
 
 export interface QuorumQueueStatus {
   name: string;
@@ -183,14 +184,5 @@ export class PrivateCluster {
     const node = this.nodes.find((n) => !this.down.has(n));
     if (!node) throw new Error('every node of the cluster is stopped');
     return node;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
