@@ -3,13 +3,13 @@ import { APP_GUARD } from '@nestjs/core';
 import { ConfigService } from '@nestjs/config';
 import type { ServiceConfig } from '../config/service-config.js';
 import { ApiKeyGuard } from './api-key.guard.js';
-import { ApiKeys } from './api-keys.js';
-import { apiKeysProvider } from './api-keys.provider.js';
+import { ApiKeysModule } from './api-keys.module.js';
 
 /** The API key guard, in a module of its own so that it is registered after the rate limit. */
 @Module({
-  providers: [apiKeysProvider, { provide: APP_GUARD, useClass: ApiKeyGuard }],
-  exports: [ApiKeys],
+  imports: [ApiKeysModule],
+  providers: [{ provide: APP_GUARD, useClass: ApiKeyGuard }],
+  exports: [ApiKeysModule],
 })
 class ApiKeyGuardModule {}
 

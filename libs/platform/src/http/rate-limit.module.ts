@@ -12,7 +12,7 @@ import type { Request } from 'express';
 import { ConfigService } from '@nestjs/config';
 import type { ServiceConfig } from '../config/service-config.js';
 import { ApiKeys } from './api-keys.js';
-import { apiKeysProvider } from './api-keys.provider.js';
+import { ApiKeysModule } from './api-keys.module.js';
 import { presentedKey } from './api-key.guard.js';
 
 /** Probes and scrapers poll these; a limit on them would only make a healthy service look down. */
@@ -60,6 +60,7 @@ export class RateLimitModule {
     return {
       module: RateLimitModule,
       imports: [
+        ApiKeysModule,
         ThrottlerModule.forRootAsync({
           inject: [ConfigService],
           useFactory: (config: ConfigService<ServiceConfig, true>) => {
@@ -71,7 +72,7 @@ export class RateLimitModule {
           },
         }),
       ],
-      providers: [apiKeysProvider, { provide: APP_GUARD, useClass: RateLimitGuard }],
+      providers: [{ provide: APP_GUARD, useClass: RateLimitGuard }],
     };
   }
 }
